@@ -1,0 +1,133 @@
+"""The commands: run, stats, produce, broker, demo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from streamlearn.cli.options import (
+    BOOTSTRAP,
+    COUNT,
+    FORMAT,
+    KEY,
+    RATE,
+    SEED,
+    SOURCE,
+)
+from streamlearn.errors import ConfigError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Online learning on live data streams: prequential races and streaming statistics.",
+    pretty_exceptions_enable=False,
+)
+
+
+@app.command()
+def run(
+    source: str = SOURCE,
+    task: str = typer.Option(..., help="regression or classification"),
+    model: list[str] = typer.Option(..., "--model", help="KIND[:k=v,...]; repeat to race"),
+    bootstrap: str = BOOTSTRAP,
+    count: int | None = COUNT,
+    format: str | None = FORMAT,
+    target: str | None = typer.Option(None, help="label / value column"),
+    features: str | None = typer.Option(None, help="comma-separated feature columns"),
+    categorical: str | None = typer.Option(None, help="comma-separated categorical columns"),
+    key: str | None = KEY,
+    granularity: str = typer.Option("record", help="record or batch"),
+    batch_size: int = typer.Option(1000, help="max records (offsets) per micro-batch"),
+    batch_interval: float | None = typer.Option(None, help="seconds per micro-batch"),
+    until: str = typer.Option("end", help="end, idle:SECONDS or count:N"),
+    train_budget: int | None = typer.Option(None, help="learn from N records, then only predict"),
+    window: int = typer.Option(1000, help="records in the windowed metrics"),
+    checkpoint: Path | None = typer.Option(None, help="folder for restartable checkpoints"),
+    checkpoint_every: int = typer.Option(1, help="batches between checkpoints"),
+    dead_letter: str | None = typer.Option(None, help="PATH (JSON lines) or kafka:TOPIC"),
+    predictions: str | None = typer.Option(None, help="folder (CSV) or folder.parquet"),
+    metrics_json: Path | None = typer.Option(None, help="write the final metrics here"),
+    engine: str = typer.Option("local", help="local or spark"),
+    master: str = typer.Option("local[2]", help="Spark master URL"),
+    rate: float | None = RATE,
+    seed: int | None = SEED,
+    group: str | None = typer.Option(None, help="Kafka consumer group"),
+    start: str = typer.Option("earliest", help="Kafka start: earliest or latest"),
+    nonfinite: str = typer.Option("dead-letter", help="NaN/inf values: dead-letter or keep"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="no per-batch lines"),
+    out: Path | None = typer.Option(None, help="write report.html, metrics.json and plots here"),
+    dashboard: bool = typer.Option(False, help="serve a live dashboard on 127.0.0.1"),
+    port: int = typer.Option(8050, help="dashboard port"),
+) -> None:
+    """Race learners prequentially on a stream and report metrics per micro-batch."""
+    from streamlearn.cli.commands import run_command
+
+    run_command(locals())
+
+
+@app.command()
+def stats(
+    source: str = SOURCE,
+    stat: str = typer.Option("mean,var,max,sum", help="comma-separated: count,sum,abssum,min,max,mean,var,first"),
+    key: str | None = KEY,
+    columns: str | None = typer.Option(None, help="comma-separated columns (default: numeric features)"),
+    bootstrap: str = BOOTSTRAP,
+    count: int | None = COUNT,
+    format: str | None = FORMAT,
+    batch_size: int = typer.Option(1000, help="max records per micro-batch"),
+    until: str = typer.Option("end", help="end, idle:SECONDS or count:N"),
+    metrics_json: Path | None = typer.Option(None, help="write the final statistics here"),
+    dead_letter: str | None = typer.Option(None, help="PATH (JSON lines) or kafka:TOPIC"),
+    engine: str = typer.Option("local", help="local or spark"),
+    master: str = typer.Option("local[2]", help="Spark master URL"),
+    rate: float | None = RATE,
+    seed: int | None = SEED,
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="no per-batch lines"),
+) -> None:
+    """Keep streaming statistics (per key) and print them per micro-batch."""
+    from streamlearn.cli.commands import stats_command
+
+    stats_command(locals())
+
+
+@app.command()
+def produce(
+    what: str = typer.Argument(..., help="linear, nonlinear, activity or csv:PATH"),
+    topic: str | None = typer.Option(None, help="default: dataLinearModel / dataNonLinearModel / activity"),
+    bootstrap: str = BOOTSTRAP,
+    count: int | None = COUNT,
+    rate: float | None = RATE,
+    format: str | None = FORMAT,
+    partitions: int = typer.Option(1, help="partitions of a topic this creates"),
+    key: str | None = typer.Option(None, help="field used as the Kafka key"),
+    seed: int | None = SEED,
+) -> None:
+    """Write generated or file records to a Kafka topic."""
+    from streamlearn.cli.commands import produce_command
+
+    produce_command(locals())
+
+
+@app.command()
+def broker(port: int = typer.Option(9092, help="port on 127.0.0.1")) -> None:
+    """Run the embedded Kafka-compatible broker (in memory) until Ctrl-C."""
+    try:
+        from streamlearn.broker import run_broker_forever
+    except ImportError as exc:
+        raise ConfigError("the broker needs the 'kafka' extra: pip install 'streamlearn[kafka]'") from exc
+    run_broker_forever(port)
+
+
+@app.command()
+def demo(
+    out: Path = typer.Option(Path("demo-out"), help="folder for reports and metrics"),
+    dashboard: bool = typer.Option(False, help="serve a live dashboard on 127.0.0.1"),
+    port: int = typer.Option(8050, help="dashboard port"),
+    activity_rows: int = typer.Option(1_000_000, help="rows in the activity topic"),
+    course_rows: int = typer.Option(100_000, help="messages in each course topic"),
+) -> None:
+    """Start a broker, produce the course topics, and run Job 2's races and Job 1."""
+    from streamlearn.cli.demo import demo_command
+
+    demo_command(out, dashboard, port, activity_rows, course_rows)

@@ -1,0 +1,169 @@
+"""Live console output: per-batch lines, a leaderboard, a progress bar, a final table."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from streamlearn.engines.base import Observer
+from streamlearn.sinks.base import BatchResult
+from streamlearn.sources.base import Progress as SourceProgress
+
+__all__ = ["ConsoleObserver", "batch_line", "final_table"]
+
+
+def _pct(x: float | None) -> str:
+    return "n/a" if x is None or math.isnan(x) else f"{100 * x:.2f}%"
+
+
+def _num(x: float | None) -> str:
+    return "n/a" if x is None or math.isnan(x) else f"{x:.6g}"
+
+
+def batch_line(batch_number: int, summary: dict[str, Any], model: str) -> str:
+    """The reference run's per-batch line (classification) or its regression twin."""
+    m = summary["models"][model]
+    if summary["task"] == "classification":
+        in_batch = m.get("correct_in_batch", 0)
+        return (
+            f"(Batch: {batch_number}) Current Accuracy: {100 * m['accuracy']:.2f} % --- "
+            f"(total predicted: {m['predicted']}, total correct: {m['correct']}, "
+            f"correct in batch: {in_batch})"
+        )
+    return (
+        f"(Batch: {batch_number}) Current MSE: {_num(m['mse'])} --- "
+        f"(total predicted: {m['predicted']}, MAE: {_num(m['mae'])}, "
+        f"windowed MSE: {_num(m['windowed_mse'])})"
+    )
+
+
+def leaderboard_line(summary: dict[str, Any]) -> str:
+    classification = summary["task"] == "classification"
+    fmt = _pct if classification else _num
+    parts = [
+        f"{s['rank']}. {s['name']} {fmt(s['cumulative'])} (win {fmt(s['windowed'])})"
+        for s in summary["leaderboard"]
+    ]
+    sig = summary.get("significance")
+    if sig:
+        parts.append(f"p={sig['p_value']:.3g} ({sig['test']})")
+    return "   " + " | ".join(parts)
+
+
+def final_table(summary: dict[str, Any]) -> Table:
+    classification = summary["task"] == "classification"
+    table = Table(title="prequential results", title_justify="left")
+    table.add_column("model")
+    table.add_column("predicted", justify="right")
+    table.add_column("cold start", justify="right")
+    if classification:
+        table.add_column("accuracy", justify="right")
+        table.add_column("windowed", justify="right")
+    else:
+        table.add_column("MSE", justify="right")
+        table.add_column("MAE", justify="right")
+        table.add_column("windowed MSE", justify="right")
+    champion = summary.get("champion")
+    for name, m in summary["models"].items():
+        label = f"[bold]{name}[/] (champion)" if name == champion else name
+        if classification:
+            cells = [_pct(m["accuracy"]), _pct(m["windowed_accuracy"])]
+        else:
+            cells = [_num(m["mse"]), _num(m["mae"]), _num(m["windowed_mse"])]
+        table.add_row(label, str(m["predicted"]), str(m["cold_start"]), *cells)
+    return table
+
+
+class ConsoleObserver(Observer):
+    """Prints a line per batch (unless quiet) above a progress bar."""
+
+    def __init__(self, console: Console | None = None, quiet: bool = False, every: int = 1) -> None:
+        self.console = console or Console(highlight=False, soft_wrap=True)
+        self.quiet = quiet
+        self.every = max(1, every)
+        self.progress: Progress | None = None
+        self.task_id: Any = None
+
+    def on_start(self, info: dict[str, Any]) -> None:
+        if self.console.is_terminal:
+            self.progress = Progress(
+                TextColumn("[bold]{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[rate]} rec/s {task.fields[lag]}"),
+                TimeElapsedColumn(),
+                TimeRemainingColumn(),
+                console=self.console,
+                transient=True,
+            )
+            self.progress.start()
+            self.task_id = self.progress.add_task(
+                str(info.get("kind", "records")), total=info.get("count"), rate="-", lag=""
+            )
+        if info.get("resumed_at_batch"):
+            self.console.print(f"resuming from checkpoint at batch {info['resumed_at_batch'] + 1}")
+
+    def _advance(self, progress: SourceProgress) -> None:
+        if self.progress is None:
+            return
+        task = self.progress.tasks[0]
+        rate = task.speed
+        self.progress.update(
+            self.task_id,
+            completed=progress.consumed,
+            total=progress.total,
+            rate=f"{rate:,.0f}" if rate else "-",
+            lag=f"lag {progress.lag:,}" if progress.lag is not None else "",
+        )
+
+    def on_batch(self, result: BatchResult, progress: SourceProgress) -> None:
+        summary = result.summary
+        models = summary.get("models") or {}
+        self._advance(progress)
+        if self.quiet or not models or (result.batch_id + 1) % self.every:
+            return
+        lead = summary.get("champion") or next(iter(models))
+        self.console.print(batch_line(result.batch_id + 1, summary, lead), markup=False)
+        if len(models) > 1:
+            self.console.print(leaderboard_line(summary), markup=False)
+
+    def on_idle(self, progress: SourceProgress) -> None:
+        self._advance(progress)
+
+    def on_end(self, summary: dict[str, Any]) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+        con = self.console
+        if summary.get("interrupted"):
+            con.print("[yellow]interrupted: summary so far[/]")
+        if summary.get("models"):
+            con.print(final_table(summary))
+            champion = summary.get("champion")
+            if summary["task"] == "classification" and champion:
+                acc = summary["models"][champion]["accuracy"]
+                con.print(f"Final accuracy ({champion}): {_pct(acc).rstrip('%')} %")
+            sig = summary.get("significance")
+            if sig:
+                con.print(
+                    f"champion: {sig['champion']}; vs {sig['runner_up']}: "
+                    f"p = {sig['p_value']:.3g} ({sig['test']}, last {sig['window']} records)"
+                )
+            elif champion:
+                con.print(f"champion: {champion}")
+        con.print(
+            f"records consumed {summary['records_consumed']:,} | predicted "
+            f"{summary['records_predicted']:,} | dead letters {summary['dead_letters']:,} | "
+            f"cold start {summary.get('cold_start', 0):,} | batches {summary['batches']:,} | "
+            f"{summary['elapsed_s']:.1f} s | {summary['records_per_s']:,.0f} records/s"
+        )

@@ -1,0 +1,249 @@
+/* streamlearn page logic: draws one run's state; live pages follow /events (SSE). */
+"use strict";
+(() => {
+  const boot = window.STREAMLEARN || { mode: "live", state: null };
+  const $ = (id) => document.getElementById(id);
+  const fmt = SLCharts.fmt;
+  let state = boot.state;
+  let xAxis = "records";
+  let selectedRun = "";
+  let events = null;
+  let pending = false;
+  let serverGone = false;
+  const colors = new Map();
+
+  function colorOf(name) {
+    if (!colors.has(name)) colors.set(name, SLCharts.PALETTE[colors.size % SLCharts.PALETTE.length]);
+    return colors.get(name);
+  }
+
+  function cell(tr, value, cls) {
+    const td = document.createElement("td");
+    if (value instanceof Node) td.appendChild(value); else td.textContent = value == null ? "" : String(value);
+    if (cls) td.className = cls;
+    tr.appendChild(td);
+    return td;
+  }
+
+  function header(table, names, numeric) {
+    const tr = document.createElement("tr");
+    names.forEach((n, i) => {
+      const th = document.createElement("th");
+      th.textContent = n;
+      if (numeric && numeric[i]) th.className = "num";
+      tr.appendChild(th);
+    });
+    table.appendChild(tr);
+  }
+
+  function int(v) { return v == null ? "n/a" : Number(v).toLocaleString("en-US"); }
+
+  function setStatus(text, cls) {
+    const b = $("status");
+    b.textContent = text;
+    b.className = "badge " + (cls || text);
+  }
+
+  function isClassification(s) { return (s.summary.task || (s.info && s.info.task)) === "classification"; }
+
+  function renderCards(s) {
+    const sum = s.summary, p = s.progress;
+    const cards = [
+      ["records", int(p.consumed), p.total ? `of ${int(p.total)}` : ""],
+      ["records/s", fmt(s.rate_now), s.rate_avg ? `average ${fmt(s.rate_avg)}` : ""],
+      ["lag", p.lag == null ? "n/a" : int(p.lag), p.lag == null ? "only Kafka reports lag" : "records waiting"],
+      ["batches", int(sum.batches || 0), sum.batch_size ? `up to ${int(sum.batch_size)} records` : ""],
+      ["dead letters", int(sum.dead_letters || 0), ""],
+      ["cold start", int(sum.cold_start || 0), "predictions before learning"],
+      ["champion", sum.champion || "n/a", ""],
+      ["elapsed", `${fmt(s.elapsed_s)} s`, s.started ? `started ${s.started}` : ""],
+    ];
+    const box = $("cards");
+    box.textContent = "";
+    for (const [label, value, sub] of cards) {
+      const card = document.createElement("div");
+      card.className = "card";
+      card.dataset.card = label;
+      for (const [cls, text] of [["label", label], ["value", value], ["sub", sub]]) {
+        const d = document.createElement("div");
+        d.className = cls;
+        d.textContent = text;
+        card.appendChild(d);
+      }
+      box.appendChild(card);
+    }
+  }
+
+  function renderLeaderboard(s) {
+    const sum = s.summary, cls = isClassification(s), table = $("leaderboard");
+    table.textContent = "";
+    const cols = cls
+      ? ["rank", "model", "accuracy", "windowed accuracy", "predicted", "correct", "cold start"]
+      : ["rank", "model", "MSE", "windowed MSE", "MAE", "predicted", "cold start"];
+    header(table, cols, cols.map((c) => c !== "model"));
+    const models = sum.models || {};
+    for (const row of sum.leaderboard || []) {
+      const m = models[row.name] || {};
+      const tr = document.createElement("tr");
+      tr.dataset.model = row.name;
+      if (row.name === sum.champion) tr.className = "champion";
+      cell(tr, row.rank, "num");
+      const name = document.createElement("span");
+      const sw = document.createElement("span");
+      sw.className = "swatch";
+      sw.style.background = colorOf(row.name);
+      name.append(sw, document.createTextNode(row.name));
+      if (row.name === sum.champion) {
+        const c = document.createElement("span");
+        c.className = "crown";
+        c.textContent = "champion";
+        name.appendChild(c);
+      }
+      cell(tr, name);
+      if (cls) {
+        [fmt(row.cumulative, true), fmt(row.windowed, true), int(row.predicted), int(m.correct),
+         int(m.cold_start)].forEach((v) => cell(tr, v, "num"));
+      } else {
+        [fmt(row.cumulative), fmt(row.windowed), fmt(m.mae), int(row.predicted),
+         int(m.cold_start)].forEach((v) => cell(tr, v, "num"));
+      }
+      table.appendChild(tr);
+    }
+    const sig = sum.significance;
+    $("significance").textContent = sig
+      ? `champion ${sig.champion} vs runner-up ${sig.runner_up}: p = ${fmt(sig.p_value)} ` +
+        `(${sig.test}, last ${int(sig.window)} records)` +
+        (sig.p_value != null && sig.p_value < 0.05 ? ": a significant lead" : ": not significant yet")
+      : (sum.leaderboard || []).length > 1 ? "p-value: waiting for predictions" : "";
+  }
+
+  function chartSeries(s, kind) {
+    const xs = s.series[xAxis];
+    return Object.entries(s.series.models).map(([name, m]) => ({
+      name, x: xs, y: m[kind], color: colorOf(name),
+      width: name === s.summary.champion ? 2.6 : 1.6,
+    }));
+  }
+
+  function renderCharts(s) {
+    const cls = isClassification(s);
+    const metric = cls ? "accuracy" : "MSE";
+    const xl = xAxis === "records" ? "records" : "batch";
+    $("title-cumulative").textContent = `Cumulative ${metric} per model`;
+    $("title-windowed").textContent = `Windowed ${metric} per model`;
+    const common = { xLabel: xl, yLabel: metric, percent: cls, log: cls ? false : "auto" };
+    SLCharts.lineChart($("chart-cumulative"), { ...common, series: chartSeries(s, "cumulative"),
+      title: `cumulative ${metric}` });
+    SLCharts.lineChart($("chart-windowed"), { ...common, series: chartSeries(s, "windowed"),
+      title: `windowed ${metric}` });
+    const xs = s.series[xAxis];
+    SLCharts.lineChart($("chart-rate"), { xLabel: xl, yLabel: "records/s",
+      series: [{ name: "records/s", x: xs, y: s.series.rate, color: "#1f6feb" }] });
+    SLCharts.lineChart($("chart-lag"), { xLabel: xl, yLabel: "records", empty: "no lag reported (only Kafka sources report lag)",
+      series: [{ name: "lag", x: xs, y: s.series.lag, color: "#b54708" }] });
+    SLCharts.lineChart($("chart-dead"), { xLabel: xl, yLabel: "dead letters",
+      series: [{ name: "dead letters", x: xs, y: s.series.dead, color: "#b42318" }] });
+  }
+
+  function renderDead(s) {
+    $("dead-count").textContent = `(${int(s.summary.dead_letters || 0)})`;
+    const table = $("dead-reasons");
+    table.textContent = "";
+    if (!s.dead_reasons.length) {
+      const tr = document.createElement("tr");
+      cell(tr, "no dead letters", "note");
+      table.appendChild(tr);
+      return;
+    }
+    header(table, ["batch", "position", "reason", "raw"]);
+    for (const d of s.dead_reasons) {
+      const tr = document.createElement("tr");
+      cell(tr, d.batch, "num");
+      cell(tr, d.position);
+      cell(tr, d.reason, "wrap");
+      cell(tr, d.raw, "raw");
+      table.appendChild(tr);
+    }
+  }
+
+  function renderStats(s) {
+    const st = s.stats, table = $("stats");
+    table.textContent = "";
+    if (!st) {
+      $("stats-note").textContent = "no keyed statistics in this run (streamlearn stats, or a pipeline with keyed steps, has them)";
+      return;
+    }
+    const notes = [];
+    if (st.more) notes.push(`${int(st.more)} more rows not shown`);
+    if (st.evicted) notes.push(`${int(st.evicted)} keys evicted (bounded state)`);
+    $("stats-note").textContent = notes.join("; ");
+    header(table, st.columns, st.columns.map((c, i) => i > 2));
+    for (const row of st.rows) {
+      const tr = document.createElement("tr");
+      row.forEach((v, i) => cell(tr, i > 2 && typeof v === "number" ? fmt(v) : v, i > 2 ? "num" : ""));
+      table.appendChild(tr);
+    }
+  }
+
+  function renderRuns(s) {
+    const runs = s.runs || [];
+    $("run-label").hidden = runs.length < 2;
+    const sel = $("run-select");
+    const want = ["", ...runs];
+    if (sel.options.length !== want.length) {
+      sel.textContent = "";
+      for (const r of want) {
+        const o = document.createElement("option");
+        o.value = r;
+        o.textContent = r || "latest";
+        sel.appendChild(o);
+      }
+      sel.value = selectedRun;
+    }
+  }
+
+  function render() {
+    if (!state) return;
+    const s = state;
+    $("run-name").textContent = s.name ? `· ${s.name}` : "";
+    document.title = `streamlearn · ${s.name || "run"}`;
+    const info = s.info || {};
+    const task = s.summary.task || "";
+    $("meta").textContent = [task, info.kind, info.engine && `${info.engine} engine`]
+      .filter(Boolean).join(" · ");
+    if (!serverGone) setStatus(s.status);
+    renderCards(s);
+    renderLeaderboard(s);
+    renderCharts(s);
+    renderDead(s);
+    renderStats(s);
+    renderRuns(s);
+  }
+
+  function schedule() {
+    if (pending) return;
+    pending = true;
+    requestAnimationFrame(() => { pending = false; render(); });
+  }
+
+  function connect() {
+    if (events) events.close();
+    events = new EventSource("events" + (selectedRun ? "?run=" + encodeURIComponent(selectedRun) : ""));
+    events.onmessage = (ev) => { state = JSON.parse(ev.data); serverGone = false; schedule(); };
+    events.onerror = () => {
+      if (state && state.status !== "running") {
+        events.close();  // the run is over and the server is gone: keep the last picture
+        serverGone = true;
+        setStatus(`${state.status} · server stopped`, state.status);
+      } else {
+        setStatus("reconnecting", "disconnected");
+      }
+    };
+  }
+
+  $("x-axis").addEventListener("change", (ev) => { xAxis = ev.target.value; schedule(); });
+  $("run-select").addEventListener("change", (ev) => { selectedRun = ev.target.value; connect(); });
+  window.addEventListener("resize", schedule);
+  if (boot.mode === "live") connect();
+  render();
+})();

@@ -1,0 +1,62 @@
+"""Errors that streamlearn reports to users as one clear line."""
+
+from __future__ import annotations
+
+__all__ = ["ConfigError", "MissingExtraError", "SourceError", "StreamlearnError", "UserCodeError"]
+
+
+class StreamlearnError(Exception):
+    """Base class of errors that the CLI prints as one line and exits non-zero."""
+
+    exit_code = 2
+
+
+class ConfigError(StreamlearnError):
+    """A bad flag, a bad model spec or an inconsistent configuration."""
+
+
+class SourceError(StreamlearnError):
+    """A source cannot be opened or read: a missing file, topic or broker."""
+
+    exit_code = 3
+
+
+class MissingExtraError(StreamlearnError):
+    """An optional integration is used but its extra is not installed."""
+
+    def __init__(self, what: str, extra: str) -> None:
+        super().__init__(
+            f"{what} needs the '{extra}' extra: pip install 'streamlearn[{extra}]'"
+        )
+
+
+class UserCodeError(StreamlearnError):
+    """A user-supplied function raised while processing a record.
+
+    The message names the step, the batch, the key (if any) and the record; the
+    user's own traceback is kept in ``user_traceback``.
+    """
+
+    exit_code = 4
+
+    def __init__(
+        self,
+        step: str,
+        batch_id: int,
+        record: object,
+        user_traceback: str,
+        key: object | None = None,
+        position: str | None = None,
+    ) -> None:
+        where = f"step '{step}', batch {batch_id}"
+        if key is not None:
+            where += f", key {key!r}"
+        if position is not None:
+            where += f", record at {position}"
+        super().__init__(f"user code failed in {where}: {record!r}")
+        self.step = step
+        self.batch_id = batch_id
+        self.record = record
+        self.key = key
+        self.position = position
+        self.user_traceback = user_traceback

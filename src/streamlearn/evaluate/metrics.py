@@ -1,0 +1,157 @@
+"""Prequential metrics per model: cumulative, over a sliding window, and faded.
+
+Every metric is a mean of per-record losses (0/1 errors for classification,
+squared and absolute errors for regression), so the three views share one
+implementation. Losses are kept for the last ``window`` records only, so
+memory is bounded whatever the length of the stream.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+__all__ = ["LossWindow", "ModelScore"]
+
+
+class LossWindow:
+    """The last ``size`` values of a per-record loss, in a ring buffer."""
+
+    def __init__(self, size: int) -> None:
+        self.size = max(1, int(size))
+        self.buffer = np.zeros(self.size, dtype=np.float64)
+        self.filled = 0
+        self.head = 0
+
+    def push(self, values: np.ndarray) -> None:
+        values = np.asarray(values, dtype=np.float64)[-self.size :]
+        n = len(values)
+        if n == 0:
+            return
+        end = self.head + n
+        if end <= self.size:
+            self.buffer[self.head : end] = values
+        else:
+            first = self.size - self.head
+            self.buffer[self.head :] = values[:first]
+            self.buffer[: n - first] = values[first:]
+        self.head = end % self.size
+        self.filled = min(self.size, self.filled + n)
+
+    def values(self) -> np.ndarray:
+        """Oldest first."""
+        if self.filled < self.size:
+            return self.buffer[: self.filled].copy()
+        return np.concatenate((self.buffer[self.head :], self.buffer[: self.head]))
+
+    def mean(self) -> float:
+        # summed afresh each time: no drift, identical after a restart
+        return float(self.values().mean()) if self.filled else float("nan")
+
+
+class ModelScore:
+    """Prequential scores of one model.
+
+    Parameters
+    ----------
+    task
+        ``"classification"`` or ``"regression"``.
+    window
+        Records in the sliding window.
+    fading
+        Fading factor alpha in (0, 1]: the faded metric weighs a record that
+        is k records old by alpha**k.
+    """
+
+    def __init__(self, task: str, window: int = 1000, fading: float = 0.999) -> None:
+        self.task = task
+        self.predicted = 0
+        self.cold_start = 0
+        self.correct = 0
+        self.sq_err = 0.0
+        self.abs_err = 0.0
+        self.fading = fading
+        self.faded_loss = 0.0
+        self.faded_weight = 0.0
+        self.window = LossWindow(window)
+        self.last_batch: dict[str, float] = {}
+
+    def losses(self, predictions: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        """The loss the leaderboard ranks by: 0/1 error or squared error."""
+        if self.task == "classification":
+            return (predictions != targets).astype(np.float64)
+        diff = np.asarray(predictions, dtype=np.float64) - np.asarray(targets, dtype=np.float64)
+        return diff * diff
+
+    def update(self, predictions: np.ndarray, targets: np.ndarray, cold: int = 0) -> np.ndarray:
+        """Add one batch of predictions; returns the per-record losses."""
+        n = len(targets)
+        losses = self.losses(predictions, targets)
+        self.predicted += n
+        self.cold_start += cold
+        if self.task == "classification":
+            batch_correct = int(n - losses.sum())
+            self.correct += batch_correct
+            self.last_batch = {"predicted": n, "correct": batch_correct}
+        else:
+            abs_err = np.abs(np.asarray(predictions, dtype=np.float64) - targets)
+            self.sq_err += float(losses.sum())
+            self.abs_err += float(abs_err.sum())
+            self.last_batch = {
+                "predicted": n,
+                "mse": float(losses.mean()) if n else float("nan"),
+                "mae": float(abs_err.mean()) if n else float("nan"),
+            }
+        if n:
+            weights = self.fading ** np.arange(n - 1, -1, -1, dtype=np.float64)
+            decay = self.fading**n
+            self.faded_loss = self.faded_loss * decay + float(weights @ losses)
+            self.faded_weight = self.faded_weight * decay + float(weights.sum())
+        self.window.push(losses)
+        return losses
+
+    # -- views --------------------------------------------------------------
+    @property
+    def cumulative(self) -> float:
+        """Accuracy (classification) or MSE (regression) over every record."""
+        if not self.predicted:
+            return float("nan")
+        if self.task == "classification":
+            return self.correct / self.predicted
+        return self.sq_err / self.predicted
+
+    @property
+    def windowed(self) -> float:
+        loss = self.window.mean()
+        return 1.0 - loss if self.task == "classification" else loss
+
+    @property
+    def faded(self) -> float:
+        if not self.faded_weight:
+            return float("nan")
+        loss = self.faded_loss / self.faded_weight
+        return 1.0 - loss if self.task == "classification" else loss
+
+    @property
+    def higher_is_better(self) -> bool:
+        return self.task == "classification"
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"predicted": self.predicted, "cold_start": self.cold_start}
+        if self.task == "classification":
+            out.update(
+                accuracy=self.cumulative,
+                correct=self.correct,
+                correct_in_batch=int(self.last_batch.get("correct", 0)),
+                windowed_accuracy=self.windowed,
+                faded_accuracy=self.faded,
+            )
+        else:
+            out.update(
+                mse=self.cumulative,
+                mae=self.abs_err / self.predicted if self.predicted else float("nan"),
+                windowed_mse=self.windowed,
+                faded_mse=self.faded,
+            )
+        return out

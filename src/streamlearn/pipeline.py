@@ -1,0 +1,165 @@
+"""What to run: a pipeline definition, independent of the engine that runs it.
+
+A pipeline is source -> codec -> micro-batches -> steps -> race -> sinks.
+Build one in Python, or let the CLI build it from flags; then hand it to an
+engine (:func:`streamlearn.run`).
+
+Examples
+--------
+>>> from streamlearn import Pipeline
+>>> from streamlearn.testing import MemorySource
+>>> rows = [{"x": float(i), "y": 2.0 * i} for i in range(100)]
+>>> p = Pipeline(MemorySource(rows), task="regression", target="y", models=["mean"])
+>>> p.batch_size
+1000
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from streamlearn.errors import ConfigError
+from streamlearn.evaluate.race import GRANULARITIES
+from streamlearn.learn.base import Learner
+from streamlearn.records.schema import Schema
+from streamlearn.sources.base import Source
+from streamlearn.sources.factory import SourceSpec, parse_source
+from streamlearn.steps.base import Step
+
+__all__ = ["TASKS", "Pipeline", "Until", "fingerprint", "parse_until"]
+
+TASKS = ("regression", "classification")
+
+
+@dataclass(frozen=True)
+class Until:
+    """When a run stops: at the end of a bounded source, after idle seconds, or a count."""
+
+    mode: str = "end"
+    value: float = 0.0
+
+    def __str__(self) -> str:
+        return self.mode if self.mode == "end" else f"{self.mode}:{self.value:g}"
+
+
+def parse_until(text: str) -> Until:
+    """Parse ``end``, ``idle:SECONDS`` or ``count:N``.
+
+    Examples
+    --------
+    >>> parse_until("idle:5")
+    Until(mode='idle', value=5.0)
+    """
+    mode, _, value = text.strip().partition(":")
+    if mode == "end" and not value:
+        return Until()
+    if mode in ("idle", "count"):
+        try:
+            number = float(value)
+        except ValueError:
+            number = -1.0
+        if number > 0 and (mode == "idle" or number.is_integer()):
+            return Until(mode, number)
+    raise ConfigError(f"--until must be end, idle:SECONDS or count:N, not {text!r}")
+
+
+@dataclass
+class Pipeline:
+    """A stream-learning pipeline.
+
+    Parameters
+    ----------
+    source
+        A :class:`~streamlearn.sources.base.Source`, a :class:`SourceSpec` or
+        a spec string such as ``"kafka:dataLinearModel"`` or ``"linear"``.
+    format
+        Payload codec: ``literal``, ``json`` or ``csv``; default: the source's.
+    schema
+        Fields and roles; default: the format's (course layout for literal,
+        HHAR for the activity generator, a CSV file's header, JSON's keys).
+    task, models
+        What to learn and the learners to race (spec strings or learners).
+    steps
+        Transformations applied to each batch before the race.
+    """
+
+    source: Source | SourceSpec | str
+    task: str | None = None
+    models: Sequence[str | Learner] = ()
+    format: str | None = None
+    schema: Schema | None = None
+    target: str | None = None
+    features: Sequence[str] | None = None
+    categorical: Sequence[str] | None = None
+    key: str | None = None
+    steps: list[Step] = field(default_factory=list)
+    granularity: str = "record"
+    train_budget: int | None = None
+    window: int = 1000
+    batch_size: int = 1000
+    batch_interval: float | None = None
+    until: Until = field(default_factory=Until)
+    nonfinite: str = "dead-letter"
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.source, str):
+            self.source = parse_source(self.source)
+        if self.task is not None and self.task not in TASKS:
+            raise ConfigError(f"--task must be one of {', '.join(TASKS)}, not {self.task!r}")
+        if self.models and self.task is None:
+            raise ConfigError("models need a --task (regression or classification)")
+        if self.granularity not in GRANULARITIES:
+            raise ConfigError(f"--granularity must be one of {', '.join(GRANULARITIES)}")
+        if self.batch_size < 1:
+            raise ConfigError("--batch-size must be at least 1")
+        if self.batch_interval is not None and self.batch_interval <= 0:
+            raise ConfigError("--batch-interval must be positive")
+        if self.train_budget is not None and self.train_budget < 0:
+            raise ConfigError("--train-budget must be >= 0")
+        if self.window < 1:
+            raise ConfigError("window must be at least 1")
+        if isinstance(self.until, str):
+            self.until = parse_until(self.until)
+
+    # -- fluent building ------------------------------------------------------
+    def then(self, step: Step) -> Pipeline:
+        """Append a step; returns the pipeline for chaining."""
+        self.steps.append(step)
+        return self
+
+    @property
+    def source_spec(self) -> SourceSpec | None:
+        return self.source if isinstance(self.source, SourceSpec) else None
+
+    def build_source(self) -> Source:
+        if isinstance(self.source, SourceSpec):
+            return self.source.build()
+        assert isinstance(self.source, Source)
+        return self.source
+
+
+def fingerprint(pipeline: Pipeline) -> str:
+    """A digest of what determines a run's results, to match checkpoints to pipelines."""
+    import hashlib
+
+    src = pipeline.source
+    source_text = src.text if isinstance(src, SourceSpec) else type(src).__name__
+    parts = [
+        source_text,
+        str(pipeline.task),
+        *[m if isinstance(m, str) else repr(m) for m in pipeline.models],
+        str(pipeline.format),
+        str(pipeline.target),
+        str(pipeline.features),
+        str(pipeline.categorical),
+        str(pipeline.key),
+        pipeline.granularity,
+        str(pipeline.train_budget),
+        str(pipeline.batch_size),
+        str(pipeline.window),
+        *[s.name for s in pipeline.steps],
+    ]
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]

@@ -1,0 +1,44 @@
+"""The codec interface: payload bytes in, validated columns (and dead letters) out."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+
+import numpy as np
+
+from streamlearn.records.batch import DeadLetter, RawBatch, RecordBatch
+from streamlearn.records.schema import Schema
+
+__all__ = ["Codec", "finite_mask"]
+
+
+class Codec(ABC):
+    """Decodes raw payloads into a :class:`RecordBatch` following a schema.
+
+    A payload that fails to decode or validate is never dropped: it becomes a
+    :class:`DeadLetter` with its position, raw bytes and the reason.
+    """
+
+    name: str = "codec"
+
+    def __init__(self, schema: Schema) -> None:
+        self.schema = schema
+
+    @abstractmethod
+    def decode(self, raw: RawBatch) -> tuple[RecordBatch, list[DeadLetter]]:
+        """Decode every payload; the good ones keep their order."""
+
+    @abstractmethod
+    def encode(self, columns: Mapping[str, np.ndarray]) -> list[bytes]:
+        """Encode rows given as columns (used by producers)."""
+
+
+def finite_mask(columns: Mapping[str, np.ndarray], names: tuple[str, ...], n: int) -> np.ndarray:
+    """Rows whose float columns among ``names`` are all finite."""
+    ok = np.ones(n, dtype=bool)
+    for name in names:
+        col = columns.get(name)
+        if col is not None and col.dtype.kind == "f":
+            ok &= np.isfinite(col)
+    return ok

@@ -1,0 +1,62 @@
+"""``streamlearn.run``: run a pipeline on an engine with the usual sinks."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from streamlearn.engines import Observer, get_engine
+from streamlearn.pipeline import Pipeline
+from streamlearn.sinks import DeadLetterFile, PredictionsSink, Sink, write_metrics_json
+
+__all__ = ["run"]
+
+
+def run(
+    pipeline: Pipeline,
+    engine: str = "local",
+    sinks: Sequence[Sink] = (),
+    dead_letters: str | Path | None = None,
+    predictions: str | Path | None = None,
+    metrics_json: str | Path | None = None,
+    checkpoint: str | Path | None = None,
+    checkpoint_every: int = 1,
+    observer: Observer | None = None,
+    **engine_options: Any,
+) -> dict[str, Any]:
+    """Run ``pipeline`` to its end and return the final metrics.
+
+    Examples
+    --------
+    >>> from streamlearn import Pipeline, run
+    >>> summary = run(Pipeline("linear", task="regression", models=["mean"],
+    ...                        until="count:2000"))
+    >>> summary["records_predicted"]
+    2000
+    """
+    all_sinks = list(sinks)
+    if dead_letters is not None:
+        if str(dead_letters).startswith("kafka:"):
+            from streamlearn.sinks.kafka_deadletters import KafkaDeadLetters
+
+            spec = pipeline.source_spec
+            all_sinks.append(
+                KafkaDeadLetters(str(dead_letters)[6:], spec.bootstrap if spec else "127.0.0.1:9092")
+            )
+        else:
+            all_sinks.append(DeadLetterFile(dead_letters))
+    if predictions is not None:
+        fmt = "parquet" if str(predictions).endswith(".parquet") else "csv"
+        folder = str(predictions).removesuffix(".parquet").removesuffix(".csv")
+        all_sinks.append(PredictionsSink(folder, fmt))
+    summary = get_engine(engine, **engine_options).run(
+        pipeline,
+        all_sinks,
+        observer=observer,
+        checkpoint=str(checkpoint) if checkpoint is not None else None,
+        checkpoint_every=checkpoint_every,
+    )
+    if metrics_json is not None:
+        write_metrics_json(metrics_json, summary)
+    return summary

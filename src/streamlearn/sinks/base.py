@@ -1,0 +1,55 @@
+"""The sink interface and what a sink receives after each micro-batch."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from streamlearn.records.batch import DeadLetter, RecordBatch
+
+__all__ = ["BatchResult", "Sink"]
+
+
+@dataclass
+class BatchResult:
+    """Everything one micro-batch produced.
+
+    ``predictions`` maps model name to predictions in the label space (class
+    names for classification), aligned with ``records``; ``targets`` likewise.
+    ``summary`` is the run's metrics after this batch (the metrics-JSON shape).
+    """
+
+    batch_id: int
+    records: RecordBatch
+    dead_letters: list[DeadLetter]
+    predictions: dict[str, np.ndarray] = field(default_factory=dict)
+    targets: np.ndarray | None = None
+    summary: dict[str, Any] = field(default_factory=dict)
+    keyed: dict[str, Any] = field(default_factory=dict)
+    consumed: int = 0
+
+
+class Sink(ABC):
+    """Receives every batch's result, in batch order.
+
+    Sinks that write files must be idempotent by batch id: writing the same
+    batch twice (after a restart) leaves the same files.
+    """
+
+    name: str = "sink"
+
+    def open(self, resume: dict[str, Any] | None = None) -> None:  # noqa: B027
+        """Prepare; ``resume`` is what :meth:`position` returned at the checkpoint."""
+
+    @abstractmethod
+    def write(self, result: BatchResult) -> None: ...
+
+    def position(self) -> dict[str, Any]:
+        """What a checkpoint must remember to undo writes made after it."""
+        return {}
+
+    def close(self) -> None:  # noqa: B027
+        """Flush and release."""

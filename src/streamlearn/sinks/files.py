@@ -1,0 +1,92 @@
+"""Files per batch, written atomically and named by batch id (so idempotent)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from streamlearn.errors import ConfigError
+from streamlearn.sinks.base import BatchResult, Sink
+
+__all__ = ["PredictionsSink", "atomic_write_bytes", "write_batch_file"]
+
+FORMATS = ("csv", "parquet")
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write a temporary file, fsync it, rename it over ``path``, fsync the folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def _table(columns: Mapping[str, np.ndarray]) -> pa.Table:
+    arrays = {}
+    for k, v in columns.items():
+        arr = np.asarray(v)
+        arrays[k] = pa.array(arr.tolist() if arr.dtype == object else arr)
+    return pa.table(arrays)
+
+
+def write_batch_file(folder: Path, batch_id: int, columns: Mapping[str, np.ndarray], fmt: str) -> Path:
+    """Write one batch as ``batch-000042.csv`` (or ``.parquet``), atomically."""
+    if fmt not in FORMATS:
+        raise ConfigError(f"file format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    path = Path(folder) / f"batch-{batch_id:06d}.{fmt}"
+    table = _table(columns)
+    sink = pa.BufferOutputStream()
+    if fmt == "csv":
+        pacsv.write_csv(table, sink)
+    else:
+        pq.write_table(table, sink)
+    atomic_write_bytes(path, sink.getvalue().to_pybytes())
+    return path
+
+
+class PredictionsSink(Sink):
+    """Record ids, each model's prediction and the label, one file per batch.
+
+    ``path`` is a folder; the format comes from ``fmt`` (``csv`` or ``parquet``).
+    """
+
+    name = "predictions"
+
+    def __init__(self, path: str | Path, fmt: str = "csv") -> None:
+        if fmt not in FORMATS:
+            raise ConfigError(f"predictions format must be one of {', '.join(FORMATS)}")
+        self.folder = Path(path)
+        self.fmt = fmt
+
+    def open(self, resume: dict | None = None) -> None:
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"cannot create predictions folder {self.folder}: {exc.strerror}") from None
+
+    def write(self, result: BatchResult) -> None:
+        records = result.records
+        cols: dict[str, np.ndarray] = {
+            "origin": np.full(len(records), records.origin, dtype=object),
+            "partition": records.partitions,
+            "offset": records.offsets,
+        }
+        for name, preds in result.predictions.items():
+            cols[f"pred:{name}"] = preds
+        if result.targets is not None:
+            cols["label"] = result.targets
+        write_batch_file(self.folder, result.batch_id + 1, cols, self.fmt)

@@ -1,0 +1,42 @@
+"""The course lab's stateless steps: max and mean of x, and a text line per record."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from streamlearn.records.batch import RecordBatch
+from streamlearn.steps.base import Step
+
+__all__ = ["CounterText", "FeatureSummary"]
+
+
+class FeatureSummary(Step):
+    """Adds ``x_max`` and ``x_mean``: the max and the mean of the feature values per record."""
+
+    name = "x_max_mean"
+
+    def __init__(self, features: Sequence[str]):
+        self.features = tuple(features)
+
+    def apply(self, batch: RecordBatch) -> RecordBatch:
+        if not len(batch):
+            return batch.with_columns(x_max=np.zeros(0), x_mean=np.zeros(0))
+        X = np.column_stack([batch.columns[f] for f in self.features]).astype(np.float64)
+        return batch.with_columns(x_max=X.max(axis=1), x_mean=X.mean(axis=1))
+
+
+class CounterText(Step):
+    """Adds ``text``: one line per record naming its counter, as the course prints."""
+
+    name = "counter_text"
+
+    def __init__(self, counter: str = "counter", template: str = "record {counter}"):
+        self.counter = counter
+        self.template = template
+
+    def apply(self, batch: RecordBatch) -> RecordBatch:
+        col = batch.columns.get(self.counter, batch.offsets)
+        text = np.array([self.template.format(counter=int(c)) for c in col], dtype=object)
+        return batch.with_columns(text=text)

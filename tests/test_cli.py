@@ -1,0 +1,124 @@
+"""The CLI end to end on the local engine: the runs the foundation issue must show."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from streamlearn.cli import main
+from streamlearn.sources.generators.activity import write_hhar_csv
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "streamlearn", *args], capture_output=True, text=True, timeout=300
+    )
+
+
+def test_linear_mean_counts(workdir: Path):
+    rc = main([
+        "run", "--source", "linear", "--count", "100000", "--task", "regression",
+        "--model", "mean", "--batch-size", "1000", "--metrics-json", "m.json", "--quiet",
+    ])
+    assert rc == 0
+    m = json.loads(Path("m.json").read_text())
+    assert m["records_consumed"] == 100000
+    assert m["records_predicted"] == 100000
+    assert m["dead_letters"] == 0
+    assert m["batches"] == 100
+    assert m["models"]["mean"]["predicted"] == 100000
+    assert m["cold_start"] == 1
+    for key in ("elapsed_s", "records_per_s", "task", "champion", "source"):
+        assert key in m
+    assert m["source"]["kind"] == "linear"
+
+
+def test_activity_race_prints_reference_lines_and_names_champion(workdir: Path):
+    proc = _cli(
+        "run", "--source", "activity", "--count", "200000", "--task", "classification",
+        "--model", "majority", "--model", "last-class", "--batch-size", "10000",
+        "--metrics-json", "m.json",
+    )
+    assert proc.returncode == 0, proc.stderr
+    m = json.loads(Path("m.json").read_text())
+    assert m["models"]["majority"]["predicted"] == 200000
+    assert m["models"]["last-class"]["predicted"] == 200000
+    assert m["champion"] in ("majority", "last-class")
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("(Batch: ")]
+    assert len(lines) == 20
+    assert lines[2].startswith("(Batch: 3) Current Accuracy: ")
+    assert "total predicted: 30000," in lines[2] and "correct in batch: " in lines[2]
+    assert m["significance"]["test"] == "mcnemar"
+    assert 0.0 <= m["significance"]["p_value"] <= 1.0
+
+
+def test_hhar_csv_with_malformed_lines(workdir: Path):
+    path = workdir / "hhar.csv"
+    bad_lines = write_hhar_csv(path, 1000, seed=3, malformed=3)
+    proc = _cli(
+        "run", "--source", f"csv:{path}", "--task", "classification", "--model", "majority",
+        "--batch-size", "100", "--metrics-json", "m.json", "--dead-letter", "dead.jsonl", "--quiet",
+    )
+    assert proc.returncode == 0, proc.stderr
+    m = json.loads(Path("m.json").read_text())
+    assert m["dead_letters"] == 3
+    assert m["records_predicted"] == 997
+    assert m["records_consumed"] == 1000
+    letters = [json.loads(x) for x in Path("dead.jsonl").read_text().splitlines()]
+    assert sorted(d["offset"] for d in letters) == sorted(bad_lines)
+    reasons = " ".join(d["reason"] for d in letters)
+    assert "fields" in reasons and "not a number" in reasons and "empty" in reasons
+    for d in letters:
+        assert d["position"].endswith(f":{d['offset']}")
+        assert d["raw"]
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["run", "--source", "linear", "--count", "10", "--task", "regression", "--model", "nope"], "unknown model"),
+        (["run", "--source", "linear", "--count", "10", "--task", "regression", "--model", "mean:x=1"], "no parameter"),
+        (["run", "--source", "csv:missing.csv", "--task", "regression", "--model", "mean"], "not found"),
+        (["run", "--source", "linear", "--count", "10", "--task", "forecast", "--model", "mean"], "--task"),
+        (["run", "--source", "linear", "--count", "10", "--task", "regression", "--model", "mean", "--batch-size", "x"], "batch-size"),
+        (["run", "--source", "linear", "--count", "10", "--task", "regression", "--model", "mean", "--until", "soon"], "--until"),
+        (["run", "--source", "bogus", "--task", "regression", "--model", "mean"], "unknown source"),
+        (["run", "--source", "linear", "--count", "10", "--task", "classification", "--model", "mean"], "does not do classification"),
+    ],
+)
+def test_bad_configuration_is_one_line_and_nonzero(workdir: Path, args: list[str], needle: str):
+    proc = _cli(*args)
+    assert proc.returncode != 0
+    err = proc.stderr.strip()
+    assert "Traceback" not in err
+    assert len(err.splitlines()) == 1, err
+    assert needle in err
+
+
+def test_user_step_error_names_step_batch_record_and_shows_user_traceback(workdir: Path):
+    script = workdir / "job.py"
+    script.write_text(
+        "from streamlearn import Pipeline, run\n"
+        "from streamlearn.steps import Map\n"
+        "from streamlearn.testing import MemorySource\n"
+        "def scale(r):\n"
+        "    return {'z': 1.0 / (r['x'] - 7)}\n"
+        "rows = [{'x': float(i), 'y': 1.0} for i in range(20)]\n"
+        "p = Pipeline(MemorySource(rows), task='regression', target='y', models=['mean'], batch_size=5)\n"
+        "p.then(Map(scale))\n"
+        "from streamlearn.cli.main import report_errors\n"
+        "raise SystemExit(report_errors(lambda: run(p)))\n"
+    )
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 4
+    err = proc.stderr
+    assert "step 'scale', batch 2" in err
+    assert "memory[0]@7" in err
+    assert "'x': 7.0" in err
+    assert "ZeroDivisionError" in err
+    assert "job.py" in err and "line 5" in err
+    assert "engines" not in err  # no engine frames

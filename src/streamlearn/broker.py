@@ -35,11 +35,14 @@ import threading
 import time
 from collections.abc import Callable
 from types import FrameType
-from typing import IO
+from typing import IO, Any
 
 from streamlearn.errors import MissingExtraError, SourceError
 
-__all__ = ["EmbeddedBroker", "free_port", "librdkafka_logger", "run_broker_forever"]
+__all__ = [
+    "ClientErrors", "EmbeddedBroker", "client_config", "fetch_metadata", "free_port",
+    "librdkafka_logger", "run_broker_forever", "topic_partitions",
+]
 
 log = logging.getLogger(__name__)
 
@@ -47,13 +50,8 @@ HOST = "127.0.0.1"
 #: environment variables Tansu reads; cleared so that our flags alone decide
 #: where it listens, what it stores and that it sends no telemetry anywhere
 _TANSU_ENV = (
-    "CLUSTER_ID",
-    "LISTENER_URL",
-    "ADVERTISED_LISTENER_URL",
-    "STORAGE_ENGINE",
-    "SCHEMA_REGISTRY",
-    "OTEL_EXPORTER_OTLP_ENDPOINT",
-    "PROMETHEUS_LISTENER_URL",
+    "CLUSTER_ID", "LISTENER_URL", "ADVERTISED_LISTENER_URL", "STORAGE_ENGINE",
+    "SCHEMA_REGISTRY", "OTEL_EXPORTER_OTLP_ENDPOINT", "PROMETHEUS_LISTENER_URL",
 )
 _PR_SET_PDEATHSIG = 1
 
@@ -100,7 +98,7 @@ def _die_with_parent() -> Callable[[], None] | None:
     parent = os.getpid()
 
     def preexec() -> None:
-        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL))
         # the parent may have died between fork and prctl
         if os.getppid() != parent:
             os._exit(1)
@@ -188,13 +186,8 @@ class EmbeddedBroker:
 
     def _spawn(self, binary: str) -> None:
         url = f"tcp://{HOST}:{self.port}"
-        cmd = [
-            binary,
-            "broker",
-            "--listener-url", url,
-            "--advertised-listener-url", url,
-            "--storage-engine", "memory://tansu/",
-        ]
+        cmd = [binary, "broker", "--listener-url", url, "--advertised-listener-url", url,
+               "--storage-engine", "memory://tansu/"]
         env = {k: v for k, v in os.environ.items() if k not in _TANSU_ENV}
         # a file, not a pipe: nobody reads it while the broker runs, and a full
         # pipe would block the broker
@@ -240,7 +233,8 @@ class EmbeddedBroker:
             if time.monotonic() > deadline:
                 raise self._fail(f"did not open its port within {self.startup_timeout_s:.0f} s")
             time.sleep(0.02)
-        admin = AdminClient({"bootstrap.servers": self.bootstrap, "logger": librdkafka_logger()})
+        conf: dict[str, Any] = {"bootstrap.servers": self.bootstrap, "logger": librdkafka_logger()}
+        admin = AdminClient(conf)
         while True:
             try:
                 admin.list_topics(timeout=min(2.0, max(0.1, deadline - time.monotonic())))
@@ -253,8 +247,12 @@ class EmbeddedBroker:
                 raise self._fail(f"did not answer metadata requests within {self.startup_timeout_s:.0f} s")
             time.sleep(0.05)
 
-    def stop(self, timeout_s: float = 5.0) -> None:
-        """SIGTERM, then SIGKILL after ``timeout_s``; safe to call twice."""
+    def stop(self, timeout_s: float = 1.0) -> None:
+        """SIGTERM, then SIGKILL after ``timeout_s``; safe to call twice.
+
+        Tansu waits about 5 s for connected clients after SIGTERM; with memory
+        storage there is nothing to save, so the grace period is short.
+        """
         proc, self._proc = self._proc, None
         if proc is not None and proc.poll() is None:
             self._signal(proc, signal.SIGTERM)
@@ -262,7 +260,7 @@ class EmbeddedBroker:
                 proc.wait(timeout_s)
             except subprocess.TimeoutExpired:
                 self._signal(proc, signal.SIGKILL)
-                proc.wait(timeout_s)
+                proc.wait(10)
         if self._log is not None:
             self._log.close()
             self._log = None
@@ -285,7 +283,7 @@ class EmbeddedBroker:
     def __del__(self) -> None:
         # last resort when the owner forgot stop(); never raises at shutdown
         with contextlib.suppress(Exception):
-            self.stop(timeout_s=1.0)
+            self.stop(timeout_s=0.5)
 
 
 _quiet: logging.Logger | None = None
@@ -303,6 +301,80 @@ def librdkafka_logger() -> logging.Logger:
         _quiet.addHandler(logging.NullHandler())
         _quiet.propagate = False
     return _quiet
+
+
+# -- talking to any broker ---------------------------------------------------------
+class ClientErrors:
+    """``error_cb`` target: remembers why the brokers cannot be reached."""
+
+    def __init__(self) -> None:
+        self.all_down = False
+        self.last: str | None = None
+
+    def __call__(self, err: Any) -> None:
+        from confluent_kafka import KafkaError
+
+        if err.code() == KafkaError._ALL_BROKERS_DOWN:
+            self.all_down = True
+        elif self.last is None or err.code() in (KafkaError._TRANSPORT, KafkaError._RESOLVE):
+            # "host:port/bootstrap: Connect to ... failed: Connection refused (after 0ms ...)"
+            text = err.str().rpartition("failed: ")[2]
+            self.last = text.split(" (after ")[0]
+
+
+def client_config(bootstrap: str, errors: ClientErrors, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Settings every client of ours shares: bounded timeouts, quiet logs."""
+    conf: dict[str, Any] = {
+        "bootstrap.servers": bootstrap,
+        "client.id": "streamlearn",
+        "socket.timeout.ms": 10_000,
+        "socket.connection.setup.timeout.ms": 10_000,
+        "error_cb": errors,
+        "logger": librdkafka_logger(),
+    }
+    conf.update(extra or {})
+    return conf
+
+
+def fetch_metadata(client: Any, bootstrap: str, errors: ClientErrors, timeout_s: float) -> Any:
+    """All topics' metadata, or a one-line :class:`SourceError` within ``timeout_s``.
+
+    The full topic list is asked for on purpose: a metadata request naming a
+    topic may create it (Tansu does so for producer and admin clients).
+    """
+    from confluent_kafka import KafkaException
+
+    t0 = time.monotonic()
+    deadline = t0 + timeout_s
+    while True:
+        try:
+            return client.list_topics(timeout=max(0.1, min(1.0, deadline - time.monotonic())))
+        except KafkaException as exc:
+            reason = exc.args[0].str() if exc.args else str(exc)
+        if hasattr(client, "poll"):
+            client.poll(0)  # serves error_cb
+        now = time.monotonic()
+        # "connection refused" is final enough after a couple of reconnect attempts
+        if now > deadline or (errors.all_down and now - t0 > 2.0):
+            why = errors.last or reason
+            raise SourceError(
+                f"cannot reach Kafka at {bootstrap} ({why}); start one with "
+                "`streamlearn broker` or pass --bootstrap HOST:PORT"
+            )
+
+
+def topic_partitions(metadata: Any, topic: str, bootstrap: str) -> list[int]:
+    """The topic's partition ids, or a one-line :class:`SourceError`."""
+    from confluent_kafka import KafkaError
+
+    tm = metadata.topics.get(topic)
+    if tm is None or (tm.error is not None and tm.error.code() == KafkaError.UNKNOWN_TOPIC_OR_PART):
+        raise SourceError(f"topic '{topic}' does not exist on {bootstrap}")
+    if tm.error is not None:
+        raise SourceError(f"topic '{topic}' on {bootstrap}: {tm.error.str()}")
+    if not tm.partitions:
+        raise SourceError(f"topic '{topic}' on {bootstrap} has no partitions")
+    return sorted(tm.partitions)
 
 
 def run_broker_forever(port: int = 9092, out: Callable[[str], None] = print) -> None:
@@ -323,9 +395,9 @@ def run_broker_forever(port: int = 9092, out: Callable[[str], None] = print) -> 
         previous = signal.signal(signal.SIGTERM, on_term)
     try:
         with EmbeddedBroker(port) as broker:
-            out(f"Kafka-compatible broker (Tansu, in memory) listening on {broker.bootstrap}")
-            out(f"use --bootstrap {broker.bootstrap}; press Ctrl-C to stop")
             try:
+                out(f"Kafka-compatible broker (Tansu, in memory) listening on {broker.bootstrap}")
+                out(f"use --bootstrap {broker.bootstrap}; press Ctrl-C to stop")
                 while not stop.wait(0.5):
                     if not broker.alive:
                         raise broker._fail("stopped unexpectedly")
@@ -335,17 +407,3 @@ def run_broker_forever(port: int = 9092, out: Callable[[str], None] = print) -> 
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
-
-
-def _main() -> None:  # pragma: no cover - ``python -m streamlearn.broker``
-    port = int(sys.argv[1]) if len(sys.argv) > 1 else 9092
-    try:
-        run_broker_forever(port)
-    except SourceError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        raise SystemExit(exc.exit_code) from None
-
-
-if __name__ == "__main__":  # pragma: no cover
-    _main()
-

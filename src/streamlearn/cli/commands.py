@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -133,15 +134,19 @@ def produce_command(p: dict[str, Any]) -> None:
     source = spec.build()
     fmt = p.get("format")
     if fmt is not None and fmt != source.default_format:
-        from streamlearn.cli.transcode import Transcoder
+        from streamlearn.sources.transcode import Transcoder
 
         source = Transcoder(source, fmt)
     writer = KafkaWriter(p["bootstrap"], topic, partitions=p["partitions"])
-    import time
-
-    t0 = time.perf_counter()
-    n = produce_from_source(
-        source, writer, count=p.get("count"), rate=p.get("rate"), key_field=p.get("key")
-    )
-    dt = time.perf_counter() - t0
-    print(f"produced {n:,} records to {topic} on {p['bootstrap']} in {dt:.1f} s ({n / dt:,.0f} records/s)")
+    started = time.perf_counter()
+    source.open()
+    try:
+        n = produce_from_source(
+            source, writer, count=p.get("count"), rate=p.get("rate"), key_field=p.get("key"),
+            fmt=source.default_format,
+        )
+    finally:
+        source.close()
+        writer.close()
+    took = time.perf_counter() - started
+    print(f"produced {n:,} records to {topic} on {p['bootstrap']} in {took:.1f} s ({n / took:,.0f} records/s)")

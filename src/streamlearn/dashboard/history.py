@@ -39,12 +39,13 @@ def metric_names(task: str | None) -> tuple[str, str]:
 
 
 def _num(value: Any) -> float | None:
+    """A finite float rounded to 6 significant digits (plenty for a curve, half the JSON), or None."""
     # JSON has no NaN: missing values travel as null and break the curves
     try:
         x = float(value)
     except (TypeError, ValueError):
         return None
-    return x if math.isfinite(x) else None
+    return float(f"{x:.6g}") if math.isfinite(x) else None
 
 
 class History:
@@ -88,7 +89,8 @@ class History:
         self.last: dict[str, Any] | None = None
         self.stride = 1
         self.seen = 0
-        self.reasons: deque[dict[str, Any]] = deque(maxlen=max(1, max_reasons))
+        self.max_reasons = max(1, max_reasons)
+        self.reasons: deque[dict[str, Any]] = deque(maxlen=self.max_reasons)
         self.progress = Progress(consumed=0)
         self.stats_source = stats
         self.stats_every_s = stats_every_s
@@ -101,8 +103,16 @@ class History:
 
     # -- recording ----------------------------------------------------------------
     def start(self, info: dict[str, Any]) -> None:
+        """The run starts; ``info`` is what the engine passed to ``on_start``.
+
+        An engine may put a callable under ``keyed_summary`` (its processor's
+        :meth:`keyed_summary`); it is then polled for the keyed-statistics table.
+        """
+        source = info.get("keyed_summary")
+        if callable(source) and self.stats_source is None:
+            self.stats_source = source
         with self.lock:
-            self.info = dict(info)
+            self.info = {k: v for k, v in info.items() if not callable(v)}
             self.status = "running"
             self._t0 = self._clock()
             self.started_wall = time.time()
@@ -143,13 +153,18 @@ class History:
         self.seen += 1
 
     def _poll_stats(self, result: BatchResult | None, now: float, force: bool = False) -> None:
-        if result is not None and result.keyed:
-            self.stats = stats_table(result.keyed)
-        elif result is not None and result.summary.get("stats"):
-            self.stats = stats_table(result.summary["stats"])
-        elif self.stats_source is not None and (force or now - self._stats_at >= self.stats_every_s):
+        # keyed summaries can hold many keys: turn them into a table at most every stats_every_s
+        if not force and now - self._stats_at < self.stats_every_s:
+            return
+        keyed: Any = None
+        if result is not None:
+            keyed = result.keyed or result.summary.get("stats")
+        if not keyed and self.stats_source is not None:
+            keyed = self.stats_source()
             self._stats_at = now
-            self.stats = stats_table(self.stats_source())
+        if keyed:
+            self.stats = stats_table(keyed)
+            self._stats_at = now
 
     def add(self, result: BatchResult, progress: Progress) -> None:
         """Record one batch."""
@@ -161,7 +176,7 @@ class History:
                 "reason": d.reason,
                 "raw": d.raw[:160].decode("utf-8", errors="backslashreplace"),
             }
-            for d in result.dead_letters[-self.reasons.maxlen :]  # type: ignore[misc]
+            for d in result.dead_letters[-self.max_reasons :]
         ]
         self._poll_stats(result, now)
         with self.lock:
@@ -181,7 +196,7 @@ class History:
         now = self._clock()
         if summary.get("stats"):
             self.stats = stats_table(summary["stats"])
-        elif self.stats_source is not None:
+        else:
             self._poll_stats(None, now, force=True)
         with self.lock:
             self.summary = {k: summary[k] for k in SUMMARY_KEYS if k in summary}

@@ -11,6 +11,7 @@ viewer picks another.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import threading
 import time
@@ -45,7 +46,7 @@ class DashboardServer:
     >>> server.stop()                         # doctest: +SKIP
     """
 
-    def __init__(self, port: int = 8050, poll_s: float = 0.2) -> None:
+    def __init__(self, port: int = 8050, poll_s: float = 0.25) -> None:
         if not 0 <= port <= 65535:
             raise ConfigError(f"--port must be between 0 and 65535, not {port}")
         self.port = port
@@ -194,10 +195,8 @@ class DashboardServer:
         if self._server is None:
             return
         if linger > 0:
-            try:
+            with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C while lingering stops sooner
                 time.sleep(linger)
-            except KeyboardInterrupt:  # Ctrl-C while lingering just stops sooner
-                pass
         self._closing.set()
         time.sleep(min(0.5, 2 * self.poll_s))  # let open streams send the final state
         self._server.should_exit = True

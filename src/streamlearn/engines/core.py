@@ -28,7 +28,20 @@ from streamlearn.records.schema import Schema
 from streamlearn.sinks.base import BatchResult
 from streamlearn.sources.base import Source
 
-__all__ = ["BatchProcessor", "build_models"]
+__all__ = ["BatchProcessor", "build_models", "sniff_format"]
+
+
+def sniff_format(payloads: list[bytes]) -> str:
+    """Guess a topic's format from its first payloads: literal list, JSON or CSV."""
+    for p in payloads[:100]:
+        head = p.lstrip()[:1]
+        if head == b"[":
+            return "literal"
+        if head == b"{":
+            return "json"
+        if head:
+            return "csv"
+    return "literal"
 
 
 def build_models(specs: list[str | Learner], task: str) -> dict[str, Learner]:
@@ -75,7 +88,7 @@ class BatchProcessor:
         self.filtered = 0
         self.dead = 0
         self.batches = 0
-        if self.format != "json" or self.source_schema is not None:
+        if self.format not in ("json", "auto") or self.source_schema is not None:
             self.codec = self._make_codec(self.source_schema)
 
     # -- set-up -----------------------------------------------------------------
@@ -115,7 +128,11 @@ class BatchProcessor:
 
     # -- per batch ----------------------------------------------------------------
     def process(self, raw: RawBatch, batch_id: int) -> BatchResult:
-        if self.codec is None:
+        if self.format == "auto" and len(raw):
+            self.format = sniff_format(raw.payloads)
+            if self.format != "json":
+                self.codec = self._make_codec(self.source_schema)
+        if self.codec is None and self.format == "json":
             self.codec = self._json_codec_from(raw)
         if self.codec is None:  # not one JSON object yet: every payload is a dead letter
             dead = [raw.dead_letter(i, "not a JSON object") for i in range(len(raw))]
@@ -185,6 +202,7 @@ class BatchProcessor:
     # -- checkpoints --------------------------------------------------------------------
     def snapshot(self) -> bytes:
         state = {
+            "format": self.format,
             "codec_schema": self.codec.schema if self.codec is not None else None,
             "encoder": self.encoder,
             "labels": self.labels,
@@ -196,6 +214,7 @@ class BatchProcessor:
 
     def restore(self, blob: bytes) -> None:
         state = pickle.loads(blob)
+        self.format = state["format"]
         if state["codec_schema"] is not None:
             self.codec = make_codec(self.format, state["codec_schema"])
             self.codec.schema = state["codec_schema"]

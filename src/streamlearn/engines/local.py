@@ -106,7 +106,12 @@ class LocalEngine(Engine):
         bounded = until.mode != "idle"
         started = time.monotonic()
         interrupted = False
-        observer.on_start({"engine": self.name, "resumed_at_batch": next_batch, **source.describe()})
+        observer.on_start({
+            "engine": self.name,
+            "resumed_at_batch": next_batch,
+            "keyed_summary": processor.keyed_summary,
+            **source.describe(),
+        })
         try:
             idle_since = time.monotonic()
             while True:

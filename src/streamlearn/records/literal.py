@@ -3,8 +3,9 @@
 A payload is the text of ``np.array2string(row, separator=",")``: brackets,
 padding, line breaks, scientific notation, ``nan`` and ``inf``. It is parsed
 with a strict grammar, never with ``eval``. A whole batch goes through a
-compiled parser; only the payloads it rejects are re-read one by one in
-Python, either to parse an unusual but valid number or to name the fault.
+compiled parser (:func:`parse_rows`); only the payloads it rejects are re-read
+one by one in Python (:func:`parse_literal`), either to parse an unusual but
+valid number or to name the fault.
 """
 
 from __future__ import annotations
@@ -14,14 +15,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 import numpy as np
+from numba import njit
 
 from streamlearn.errors import ConfigError
 from streamlearn.records.batch import DeadLetter, RawBatch, RecordBatch
 from streamlearn.records.codec import Codec
-from streamlearn.records.literal_format import format_rows, parse_rows
+from streamlearn.records.literal_format import format_rows
 from streamlearn.records.schema import Schema, literal_schema
 
-__all__ = ["LiteralCodec", "LiteralError", "parse_literal"]
+__all__ = ["LiteralCodec", "LiteralError", "parse_literal", "parse_rows"]
 
 # The same grammar as the compiled parser: ASCII digits, optional sign,
 # decimal point and exponent, or nan / inf / infinity in any case.
@@ -29,6 +31,151 @@ _NUMBER = re.compile(r"[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|
                      re.IGNORECASE | re.ASCII)
 _WS = " \t\n\r\f\v"
 _INT64_LIMIT = 2.0**63
+_POW10 = np.array([10.0**k for k in range(23)])  # all exact in float64
+
+
+# -- the compiled batch parser ---------------------------------------------------
+
+
+@njit(cache=True, inline="always")
+def _skip_ws(buf: np.ndarray, i: int, e: int) -> int:
+    while i < e and (buf[i] == 32 or 9 <= buf[i] <= 13):
+        i += 1
+    return i
+
+
+@njit(cache=True, inline="always")
+def _match_word(buf: np.ndarray, i: int, e: int, c0: int, c1: int, c2: int) -> bool:
+    """``buf[i:i+3]`` spells ``c0 c1 c2`` in any case."""
+    return i + 3 <= e and buf[i] | 32 == c0 and buf[i + 1] | 32 == c1 and buf[i + 2] | 32 == c2
+
+
+@njit(cache=True, inline="always")
+def _parse_number(buf: np.ndarray, i: int, e: int) -> tuple[bool, float, int]:
+    """Parse one token at ``buf[i:]``: (ok, value, end). Not ok also means "ask Python"."""
+    neg = False
+    if i < e and (buf[i] == 43 or buf[i] == 45):
+        neg = buf[i] == 45
+        i += 1
+    if _match_word(buf, i, e, 110, 97, 110):
+        return True, np.nan, i + 3
+    if _match_word(buf, i, e, 105, 110, 102):
+        i += 3
+        if _match_word(buf, i, e, 105, 110, 105) and i + 5 <= e and (
+            buf[i + 3] | 32 == 116 and buf[i + 4] | 32 == 121
+        ):
+            i += 5  # "infinity"
+        return True, -np.inf if neg else np.inf, i
+    mant = np.int64(0)
+    dexp = 0
+    digits = 0
+    exact = True
+    while i < e and 48 <= buf[i] <= 57:
+        if mant < 100000000000000000:
+            mant = mant * 10 + (buf[i] - 48)
+        else:
+            dexp += 1
+            exact = exact and buf[i] == 48
+        digits += 1
+        i += 1
+    if i < e and buf[i] == 46:
+        i += 1
+        while i < e and 48 <= buf[i] <= 57:
+            if mant < 100000000000000000:
+                mant = mant * 10 + (buf[i] - 48)
+                dexp -= 1
+            else:
+                exact = exact and buf[i] == 48
+            digits += 1
+            i += 1
+    if digits == 0:
+        return False, 0.0, i
+    if i < e and (buf[i] == 101 or buf[i] == 69):
+        i += 1
+        eneg = False
+        if i < e and (buf[i] == 43 or buf[i] == 45):
+            eneg = buf[i] == 45
+            i += 1
+        if i >= e or not 48 <= buf[i] <= 57:
+            return False, 0.0, i
+        ev = 0
+        while i < e and 48 <= buf[i] <= 57:
+            if ev < 100000:
+                ev = ev * 10 + (buf[i] - 48)
+            i += 1
+        dexp += -ev if eneg else ev
+    if mant == 0:
+        v = 0.0
+    elif exact and mant <= 9007199254740992 and -22 <= dexp <= 22:
+        # Clinger's fast path: one correctly rounded operation on exact operands
+        v = mant * _POW10[dexp] if dexp >= 0 else mant / _POW10[-dexp]
+    else:
+        return False, 0.0, i
+    return True, -v if neg else v, i
+
+
+@njit(cache=True)
+def _parse_many(buf: np.ndarray, starts: np.ndarray, out: np.ndarray, ok: np.ndarray) -> None:
+    m = out.shape[1]
+    for r in range(out.shape[0]):
+        ok[r] = False
+        i = _skip_ws(buf, starts[r], starts[r + 1])
+        e = starts[r + 1]
+        if i >= e or buf[i] != 91:
+            continue
+        i += 1
+        k = 0
+        good = False
+        while True:
+            i = _skip_ws(buf, i, e)
+            if k >= m:
+                break
+            valid, v, i = _parse_number(buf, i, e)
+            if not valid:
+                break
+            out[r, k] = v
+            k += 1
+            i = _skip_ws(buf, i, e)
+            if i >= e:
+                break
+            if buf[i] == 44:
+                i += 1
+                continue
+            if buf[i] == 93:
+                good = _skip_ws(buf, i + 1, e) == e and k == m
+            break
+        ok[r] = good
+
+
+def parse_rows(payloads: Sequence[bytes], n_values: int) -> tuple[np.ndarray, np.ndarray]:
+    """Parse literal lists of exactly ``n_values`` numbers each, compiled, in one pass.
+
+    Parameters
+    ----------
+    payloads
+        Texts such as ``np.array2string(row, separator=",")`` prints.
+    n_values
+        The number of values each list must hold.
+
+    Returns
+    -------
+    values, ok
+        ``(n, n_values)`` floats (column-major, so columns are contiguous) and
+        a mask of the payloads parsed here. A payload not ok is malformed, or
+        merely unusual (a number with more than 17 significant digits, say):
+        :func:`parse_literal` re-reads it and either parses it or says why not.
+    """
+    n = len(payloads)
+    starts = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.fromiter(map(len, payloads), dtype=np.int64, count=n), out=starts[1:])
+    buf = np.frombuffer(b"".join(payloads), dtype=np.uint8)
+    values = np.empty((n, n_values), dtype=np.float64, order="F")  # contiguous columns
+    ok = np.empty(n, dtype=np.bool_)
+    _parse_many(buf, starts, values, ok)
+    return values, ok
+
+
+# -- the strict per-record parser -------------------------------------------------
 
 
 class LiteralError(ValueError):
@@ -97,9 +244,11 @@ class LiteralCodec(Codec):
         ``float64``). Its ``nonfinite`` policy decides whether rows with NaN
         or inf are dead-lettered or kept.
     n_features
-        Used when ``schema`` is ``None``. ``None`` infers it from the first
-        valid record (at least 3 values) and then keeps it; until then
-        ``schema`` is a placeholder without features.
+        The number of features when ``schema`` is ``None`` (a given schema
+        fixes its own width). ``None`` always means: infer it from the first
+        valid record (at least 3 values) and then keep it; until then
+        ``schema`` is a placeholder without features, and only a given
+        schema's ``nonfinite`` policy is kept.
 
     Examples
     --------
@@ -111,11 +260,14 @@ class LiteralCodec(Codec):
     name = "literal"
 
     def __init__(self, schema: Schema | None = None, *, n_features: int | None = 10) -> None:
-        self._inferring = schema is None and n_features is None
-        if schema is None:
-            if n_features is not None and n_features < 0:
+        self._inferring = n_features is None
+        if n_features is None:
+            policy = "dead-letter" if schema is None else schema.nonfinite
+            schema = replace(literal_schema(0), nonfinite=policy)
+        elif schema is None:
+            if n_features < 0:
                 raise ConfigError(f"n_features must be >= 0, not {n_features}")
-            schema = literal_schema(0 if n_features is None else n_features)
+            schema = literal_schema(n_features)
         for f in schema.fields:
             if f.kind == "str":
                 raise ConfigError(f"the literal format holds numbers only; field {f.name!r} is str")
@@ -146,8 +298,8 @@ class LiteralCodec(Codec):
         if self._inferring:
             self._infer(raw.payloads)
         if self._inferring:  # nothing valid yet: every payload says why
-            reasons = {i: self._reason(p) for i, p in enumerate(raw.payloads)}
-            return self._assemble(raw, np.empty((0, 0)), np.zeros(len(raw), bool), reasons)
+            why = {i: self._reason(p) for i, p in enumerate(raw.payloads)}
+            return self._assemble(raw, np.empty((0, 0)), np.zeros(len(raw), bool), why)
         m = len(self.schema.fields)
         values, ok = parse_rows(raw.payloads, m)
         reasons: dict[int, str] = {}

@@ -21,18 +21,18 @@ ones, which we compute exactly with an error-free product. Rows where that
 argument does not hold (exact ties, huge or subnormal magnitudes, long or
 empty rows) fall back to ``np.array2string``, so output is always identical.
 
-The inverse, :func:`parse_rows`, reads such text without ``eval``.
+The inverse, a compiled parser, is in :mod:`streamlearn.records.literal`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import threading
 
 import numpy as np
 from numba import njit
 
-__all__ = ["format_row", "format_rows", "parse_rows", "reference_format"]
+__all__ = ["PRINT_DEFAULTS", "format_row", "format_rows", "reference_format"]
 
 #: NumPy's default print options, which the course producers use.
 PRINT_DEFAULTS: dict[str, object] = {
@@ -41,6 +41,7 @@ PRINT_DEFAULTS: dict[str, object] = {
     "formatter": None,
 }
 _CHUNK = 32768  # rows formatted per kernel call: bounds the scratch buffer
+_scratch = threading.local()  # reused: a fresh buffer costs page faults on every call
 _MAX_WORD = 22  # bytes per value, upper bound incl. separator and line break
 _POW10 = np.array([10.0**k for k in range(23)])  # all exact in float64
 _EXP_MIN = -16
@@ -52,8 +53,16 @@ _SPLIT = 134217729.0  # 2**27 + 1, Veltkamp's splitter
 
 def reference_format(row: np.ndarray) -> str:
     """``np.array2string(row, separator=",")`` under NumPy's default print options."""
+    arr = np.asarray(row, dtype=np.float64)
+    opts = np.get_printoptions()
+    if opts["nanstr"] == "nan" and opts["infstr"] == "inf":  # the rest can be passed
+        return np.array2string(
+            arr, max_line_width=75, precision=8, suppress_small=False, separator=",",
+            formatter=None, threshold=1000, edgeitems=3, sign="-", floatmode="maxprec",
+            legacy=False,
+        )
     with np.printoptions(**PRINT_DEFAULTS):  # type: ignore[arg-type]
-        return np.array2string(np.asarray(row, dtype=np.float64), separator=",")
+        return np.array2string(arr, separator=",")
 
 
 @njit(cache=True, inline="always")
@@ -71,12 +80,12 @@ def _two_product(a: float, b: float) -> tuple[float, float]:
 
 
 @njit(cache=True, inline="always")
-def _round_exact(hi: float, lo: float) -> tuple[int, bool]:
+def _round_exact(hi: float, lo: float) -> tuple[np.int64, bool]:
     """Nearest integer to ``hi + lo`` (``|lo| <= ulp(hi)/2``) and whether it was a tie."""
     r = math.floor(hi)
     s = ((hi - r) - 0.5) + lo  # exact sign: the rounded sum keeps it
     if s > 0:
-        r += 1.0
+        r += 1
     return np.int64(r), s == 0.0
 
 
@@ -138,7 +147,7 @@ def _round_scaled(hi: float, a: float, scale: float) -> tuple[np.int64, bool]:
     r = math.floor(hi)
     t = (hi - r) - 0.5
     if t > 1e-6 or t < -1e-6:
-        return np.int64(r) + (1 if t > 0 else 0), True
+        return np.int64(r + 1 if t > 0 else r), True
     hi, lo = _two_product(a, scale)
     d, tie = _round_exact(hi, lo)
     return d, not tie
@@ -148,7 +157,7 @@ def _round_scaled(hi: float, a: float, scale: float) -> tuple[np.int64, bool]:
 def _scientific(a: float, bits: np.int64) -> tuple[np.int64, int, bool]:
     """9 significant digits ``d`` and exponent ``e`` of ``a > 0``; False if not exact."""
     # a first guess from the binary exponent; the exact checks below correct it
-    e = int(math.floor((((bits >> 52) & 0x7FF) - 1023) * 0.30102999566398120))
+    e = math.floor((((bits >> 52) & 0x7FF) - 1023) * 0.30102999566398120)
     if -16 <= e < 32 and a >= _POW10_ANY[e + 1 - _EXP_MIN]:
         e += 1
     for _ in range(4):
@@ -239,10 +248,10 @@ def _format_row(row: np.ndarray, bits: np.ndarray, buf: np.ndarray, p: int, ip: 
             frac, ok = _round_scaled((a - whole) * 1e8, a - whole, 1e8)
             if not ok:
                 return -1
-            iw = np.int64(whole)
             if frac == 100000000:
-                iw += 1
-                frac = 0
+                whole += 1
+                frac = np.int64(0)
+            iw = np.int64(whole)
             ip[k] = iw
             ex[k] = frac
             fl = _frac_len(frac, 8)
@@ -267,9 +276,7 @@ def _format_row(row: np.ndarray, bits: np.ndarray, buf: np.ndarray, p: int, ip: 
             line = 1
         v = row[k]
         if not math.isfinite(v):
-            if math.isnan(v):
-                p = _put_spaces(buf, p, width - 3)
-            elif v > 0:
+            if math.isnan(v) or v > 0:
                 p = _put_spaces(buf, p, width - 3)
             else:
                 p = _put_spaces(buf, p, width - 4)
@@ -287,10 +294,10 @@ def _format_row(row: np.ndarray, bits: np.ndarray, buf: np.ndarray, p: int, ip: 
                 if neg:
                     buf[p] = 45
                     p += 1
-                buf[p] = 48 + d // 100000000
-                buf[p + 1] = 46
-                p += 2
-                p = _put_int(buf, p, d % 100000000, 8)
+                # nine digits one place to the right, then the first moves before "."
+                p = _put_int(buf, p + 1, d, 9)
+                buf[p - 10] = buf[p - 9]
+                buf[p - 9] = 46
                 p -= 8 - fp[k]
                 for _ in range(precision - fp[k]):
                     buf[p] = 48
@@ -339,6 +346,13 @@ def _format_many(rows: np.ndarray, buf: np.ndarray, fallback: np.ndarray) -> int
     return p
 
 
+def _buffer(size: int) -> np.ndarray:
+    buf = getattr(_scratch, "buf", None)
+    if buf is None or len(buf) < size:
+        buf = _scratch.buf = np.empty(size, dtype=np.uint8)
+    return buf
+
+
 def format_rows(rows: np.ndarray) -> list[bytes]:
     """``np.array2string(row, separator=",").encode()`` for every row of a 2-D array.
 
@@ -359,7 +373,7 @@ def format_rows(rows: np.ndarray) -> list[bytes]:
     if m > 1000 or m == 0:  # NumPy summarises long rows with "..."
         return [reference_format(r).encode() for r in arr]
     out: list[bytes] = []
-    buf = np.empty(min(n, _CHUNK) * (m * _MAX_WORD + 3), dtype=np.uint8)
+    buf = _buffer(min(n, _CHUNK) * (m * _MAX_WORD + 3))
     fallback = np.empty(min(n, _CHUNK), dtype=np.bool_)
     for s in range(0, n, _CHUNK):
         chunk = arr[s:s + _CHUNK]
@@ -375,140 +389,3 @@ def format_rows(rows: np.ndarray) -> list[bytes]:
 def format_row(row: np.ndarray) -> str:
     """``np.array2string(row, separator=",")`` for one 1-D row."""
     return format_rows(np.asarray(row, dtype=np.float64).reshape(1, -1))[0].decode()
-
-
-# -- parsing ---------------------------------------------------------------
-
-
-@njit(cache=True, inline="always")
-def _skip_ws(buf: np.ndarray, i: int, e: int) -> int:
-    while i < e and (buf[i] == 32 or 9 <= buf[i] <= 13):
-        i += 1
-    return i
-
-
-@njit(cache=True, inline="always")
-def _match_word(buf: np.ndarray, i: int, e: int, word: tuple[int, int, int]) -> bool:
-    if i + 3 > e:
-        return False
-    for k in range(3):
-        if buf[i + k] | 32 != word[k]:
-            return False
-    return True
-
-
-@njit(cache=True, inline="always")
-def _parse_number(buf: np.ndarray, i: int, e: int) -> tuple[bool, float, int]:
-    """Parse one token at ``buf[i:]``: (ok, value, end). Not ok also means "ask Python"."""
-    neg = False
-    if i < e and (buf[i] == 43 or buf[i] == 45):
-        neg = buf[i] == 45
-        i += 1
-    if _match_word(buf, i, e, (110, 97, 110)):
-        return True, np.nan, i + 3
-    if _match_word(buf, i, e, (105, 110, 102)):
-        i += 3
-        if _match_word(buf, i, e, (105, 110, 105)) and i + 5 <= e and (
-            buf[i + 3] | 32 == 116 and buf[i + 4] | 32 == 121
-        ):
-            i += 5  # "infinity"
-        return True, -np.inf if neg else np.inf, i
-    mant = np.int64(0)
-    dexp = 0
-    digits = 0
-    exact = True
-    while i < e and 48 <= buf[i] <= 57:
-        if mant < 100000000000000000:
-            mant = mant * 10 + (buf[i] - 48)
-        else:
-            dexp += 1
-            exact = exact and buf[i] == 48
-        digits += 1
-        i += 1
-    if i < e and buf[i] == 46:
-        i += 1
-        while i < e and 48 <= buf[i] <= 57:
-            if mant < 100000000000000000:
-                mant = mant * 10 + (buf[i] - 48)
-                dexp -= 1
-            else:
-                exact = exact and buf[i] == 48
-            digits += 1
-            i += 1
-    if digits == 0:
-        return False, 0.0, i
-    if i < e and (buf[i] == 101 or buf[i] == 69):
-        i += 1
-        eneg = False
-        if i < e and (buf[i] == 43 or buf[i] == 45):
-            eneg = buf[i] == 45
-            i += 1
-        if i >= e or not 48 <= buf[i] <= 57:
-            return False, 0.0, i
-        ev = 0
-        while i < e and 48 <= buf[i] <= 57:
-            if ev < 100000:
-                ev = ev * 10 + (buf[i] - 48)
-            i += 1
-        dexp += -ev if eneg else ev
-    if mant == 0:
-        v = 0.0
-    elif exact and mant <= 9007199254740992 and -22 <= dexp <= 22:
-        # Clinger's fast path: one correctly rounded operation on exact operands
-        v = mant * _POW10[dexp] if dexp >= 0 else mant / _POW10[-dexp]
-    else:
-        return False, 0.0, i
-    return True, -v if neg else v, i
-
-
-@njit(cache=True)
-def _parse_many(buf: np.ndarray, starts: np.ndarray, out: np.ndarray, ok: np.ndarray) -> None:
-    m = out.shape[1]
-    for r in range(out.shape[0]):
-        ok[r] = False
-        i = _skip_ws(buf, starts[r], starts[r + 1])
-        e = starts[r + 1]
-        if i >= e or buf[i] != 91:
-            continue
-        i += 1
-        k = 0
-        good = False
-        while True:
-            i = _skip_ws(buf, i, e)
-            if k >= m:
-                break
-            valid, v, i = _parse_number(buf, i, e)
-            if not valid:
-                break
-            out[r, k] = v
-            k += 1
-            i = _skip_ws(buf, i, e)
-            if i >= e:
-                break
-            if buf[i] == 44:
-                i += 1
-                continue
-            if buf[i] == 93:
-                good = _skip_ws(buf, i + 1, e) == e and k == m
-            break
-        ok[r] = good
-
-
-def parse_rows(payloads: Sequence[bytes], n_values: int) -> tuple[np.ndarray, np.ndarray]:
-    """Parse literal lists of exactly ``n_values`` numbers each.
-
-    Returns
-    -------
-    values, ok
-        ``(n, n_values)`` floats (column-major) and a mask of the payloads parsed here. A row
-        not ok is malformed, or merely unusual (a number with more than 17
-        significant digits, say): re-check it with a strict per-record parser.
-    """
-    n = len(payloads)
-    starts = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.fromiter(map(len, payloads), dtype=np.int64, count=n), out=starts[1:])
-    buf = np.frombuffer(b"".join(payloads), dtype=np.uint8)
-    values = np.empty((n, n_values), dtype=np.float64, order="F")  # contiguous columns
-    ok = np.empty(n, dtype=np.bool_)
-    _parse_many(buf, starts, values, ok)
-    return values, ok

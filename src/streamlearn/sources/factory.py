@@ -64,6 +64,7 @@ class SourceSpec:
                 group_id=self.group,
                 start=self.start,
                 until_end=self.until_end,
+                default_format="auto",
             )
         raise ConfigError(f"unknown source kind {self.kind!r}")
 

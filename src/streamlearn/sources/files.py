@@ -26,7 +26,7 @@ __all__ = ["FileSource"]
 
 _BLOCK = 1 << 20
 _SAMPLE = 200  # rows read after the header to guess column kinds
-_SPACE = b" \t\n\r\x0b\x0c"
+_MAX_LINE = 1 << 26  # a longer "line" means this is not a line-based text file
 
 
 class FileSource(Source):
@@ -114,15 +114,14 @@ class FileSource(Source):
                 self.schema = schema_from_header(self.header, sample)
                 return
             line = first
-            for _ in range(_SAMPLE):
-                if self.kind == "json":
-                    try:
-                        obj = orjson.loads(line)
-                    except orjson.JSONDecodeError:
-                        obj = None
-                    if isinstance(obj, dict):
-                        self.schema = infer_json_schema(obj)
-                        return
+            for _ in range(_SAMPLE if self.kind == "json" else 0):
+                try:
+                    obj = orjson.loads(line)
+                except orjson.JSONDecodeError:
+                    obj = None
+                if isinstance(obj, dict):
+                    self.schema = infer_json_schema(obj)
+                    return
                 line = f.readline()
                 if not line:
                     return
@@ -134,6 +133,7 @@ class FileSource(Source):
         self._at = 0  # index of the next pending line
         self._tail = b""
         self._eof = False
+        self._clean = True
 
     def open(self, resume: dict[str, Any] | None = None) -> None:
         self.close()
@@ -158,17 +158,24 @@ class FileSource(Source):
         assert self._f is not None
         while True:
             data = self._f.read(_BLOCK)
+            chunk = self._tail + data
             if not data:
                 self._eof = True
-                if self._tail:  # a last line without a newline
-                    self._pending, self._at, self._tail = [self._tail], 0, b""
-                    return True
-                return False
-            lines = (self._tail + data).split(b"\n")
-            self._tail = lines.pop()
+                lines, self._tail = ([chunk] if chunk else []), b""
+            else:
+                lines = chunk.split(b"\n")
+                self._tail = lines.pop()
+                if len(self._tail) > _MAX_LINE:
+                    raise SourceError(f"{self.origin}:{self._line}: line longer than {_MAX_LINE} bytes")
             if lines:
+                # Clean: no CR, and no line empty or starting with a blank
+                # (whitespace sorts before text, so the smallest line tells).
+                first = min(lines)
+                self._clean = bool(first) and first[0] > 32 and b"\r" not in chunk
                 self._pending, self._at = lines, 0
                 return True
+            if self._eof:
+                return False
 
     def read(self, max_records: int, timeout_s: float = 1.0) -> RawBatch:
         if self._f is None:
@@ -182,9 +189,7 @@ class FileSource(Source):
             if self._at >= len(self._pending) and not self._fill():
                 break
             take = self._pending[self._at : self._at + want - len(payloads)]
-            block = b"\n".join(take)
-            if not _maybe_blank(block):
-                # the common case: whole lines, no CR, nothing to skip
+            if self._clean:  # the common case: nothing to strip or skip
                 payloads += take
                 offsets.append(np.arange(self._line, self._line + len(take), dtype=np.int64))
                 self._advance(take, len(take))
@@ -193,7 +198,7 @@ class FileSource(Source):
             for i, line in enumerate(take):
                 if line.endswith(b"\r"):
                     line = line[:-1]
-                if line.strip():
+                if line and (line[0] > 32 or line.strip()):  # skip blank lines
                     payloads.append(line)
                     kept.append(self._line + i)
             offsets.append(np.asarray(kept, dtype=np.int64))
@@ -241,16 +246,10 @@ class FileSource(Source):
         return Progress(consumed=self._delivered, total=self.count)
 
     def describe(self) -> dict[str, Any]:
-        return {"kind": self.kind, "path": self.origin, "line": self._line}
+        return {"kind": self.kind, "path": self.origin, "line": self._line, "records": self._delivered}
 
     def close(self) -> None:
         if self._f is not None:
             self._f.close()
             self._f = None
 
-
-def _maybe_blank(block: bytes) -> bool:
-    """Whether lines joined by newlines may hold a CR or a blank line (cheap scans)."""
-    if not block or block[0] in _SPACE or block[-1] in _SPACE or b"\r" in block:
-        return True
-    return any(b"\n" + bytes([c]) in block for c in _SPACE if c != 13)

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from streamlearn.broker import librdkafka_logger
+from streamlearn.broker import ClientErrors, client_config, fetch_metadata, topic_partitions
 from streamlearn.errors import ConfigError, MissingExtraError, SourceError
 from streamlearn.records.batch import RawBatch
 from streamlearn.sources.base import Progress, Source
@@ -26,7 +26,7 @@ try:
 except ImportError as exc:  # pragma: no cover - depends on the install
     raise MissingExtraError("Kafka", "kafka") from exc
 
-__all__ = ["KafkaSource", "fetch_metadata", "topic_partitions"]
+__all__ = ["CONSUMER_TUNING", "KafkaSource"]
 
 log = logging.getLogger(__name__)
 
@@ -49,73 +49,6 @@ CONSUMER_TUNING: dict[str, Any] = {
     "queued.max.messages.kbytes": 131072,
     "max.partition.fetch.bytes": 4 * 1024 * 1024,
 }
-
-
-class ClientErrors:
-    """``error_cb`` target: remembers why the brokers cannot be reached."""
-
-    def __init__(self) -> None:
-        self.all_down = False
-        self.last: str | None = None
-
-    def __call__(self, err: KafkaError) -> None:
-        if err.code() == KafkaError._ALL_BROKERS_DOWN:
-            self.all_down = True
-        elif self.last is None or err.code() in (KafkaError._TRANSPORT, KafkaError._RESOLVE):
-            # "host:port/bootstrap: Connect to ... failed: Connection refused (after 0ms ...)"
-            text = err.str().rpartition("failed: ")[2]
-            self.last = text.split(" (after ")[0]
-
-
-def client_config(bootstrap: str, errors: ClientErrors, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Settings every client of ours shares: bounded timeouts, quiet logs."""
-    conf: dict[str, Any] = {
-        "bootstrap.servers": bootstrap,
-        "client.id": "streamlearn",
-        "socket.timeout.ms": 10_000,
-        "socket.connection.setup.timeout.ms": 10_000,
-        "error_cb": errors,
-        "logger": librdkafka_logger(),
-    }
-    conf.update(extra or {})
-    return conf
-
-
-def fetch_metadata(client: Any, bootstrap: str, errors: ClientErrors, timeout_s: float) -> Any:
-    """All topics' metadata, or a one-line :class:`SourceError` within ``timeout_s``.
-
-    The full topic list is asked for on purpose: a metadata request naming a
-    topic may create it (Tansu does so for producer and admin clients).
-    """
-    t0 = time.monotonic()
-    deadline = t0 + timeout_s
-    while True:
-        try:
-            return client.list_topics(timeout=max(0.1, min(1.0, deadline - time.monotonic())))
-        except KafkaException as exc:
-            reason = exc.args[0].str() if exc.args else str(exc)
-        if hasattr(client, "poll"):
-            client.poll(0)  # serves error_cb
-        now = time.monotonic()
-        # "connection refused" is final enough after a couple of reconnect attempts
-        if now > deadline or (errors.all_down and now - t0 > 2.0):
-            why = errors.last or reason
-            raise SourceError(
-                f"cannot reach Kafka at {bootstrap} ({why}); start one with "
-                "`streamlearn broker` or pass --bootstrap HOST:PORT"
-            )
-
-
-def topic_partitions(metadata: Any, topic: str, bootstrap: str) -> list[int]:
-    """The topic's partition ids, or a one-line :class:`SourceError`."""
-    tm = metadata.topics.get(topic)
-    if tm is None or (tm.error is not None and tm.error.code() == KafkaError.UNKNOWN_TOPIC_OR_PART):
-        raise SourceError(f"topic '{topic}' does not exist on {bootstrap}")
-    if tm.error is not None:
-        raise SourceError(f"topic '{topic}' on {bootstrap}: {tm.error.str()}")
-    if not tm.partitions:
-        raise SourceError(f"topic '{topic}' on {bootstrap} has no partitions")
-    return sorted(tm.partitions)
 
 
 class KafkaSource(Source):
@@ -189,22 +122,14 @@ class KafkaSource(Source):
 
     # -- opening ------------------------------------------------------------
     def _conf(self, **over: Any) -> dict[str, Any]:
-        conf = client_config(self.bootstrap, self._errors)
-        conf.update(
-            {
-                "group.id": self.group_id,
-                "enable.auto.commit": False,
-                "enable.auto.offset.store": False,
-                "enable.partition.eof": False,
-                "allow.auto.create.topics": False,
-                "auto.offset.reset": "earliest",
-                "on_commit": _ignore_commit,
-                **CONSUMER_TUNING,
-            }
-        )
-        conf.update(self.config)
-        conf.update(over)
-        return conf
+        # offsets are ours: no auto commit or store; never create a topic by asking for it
+        return {
+            **client_config(self.bootstrap, self._errors),
+            "group.id": self.group_id, "enable.auto.commit": False, "enable.auto.offset.store": False,
+            "enable.partition.eof": False, "allow.auto.create.topics": False,
+            "auto.offset.reset": "earliest", "on_commit": _ignore_commit,
+            **CONSUMER_TUNING, **self.config, **over,
+        }
 
     def open(self, resume: dict[str, Any] | None = None) -> None:
         """Check the topic, fix start and end offsets and assign the partitions."""
@@ -273,11 +198,13 @@ class KafkaSource(Source):
             seen: set[int] = set()
             while seen != todo and time.monotonic() < deadline:
                 for m in probe.consume(1000, 0.1):
-                    p, err = m.partition(), m.error()
+                    p, off, err = m.partition(), m.offset(), m.error()
                     if err is not None and err.code() != KafkaError._PARTITION_EOF:
                         raise SourceError(f"cannot read '{self.topic}' [{p}] on {self.bootstrap}: {err.str()}")
-                    ends[p] = max(ends[p], m.offset() + (err is None))
-                    seen.add(p)
+                    if p is not None and off is not None:
+                        # a record's offset + 1, or the offset an EOF event reports
+                        ends[p] = max(ends[p], off + 1 if err is None else off)
+                        seen.add(p)
             for p in seen:
                 hi = probe.get_watermark_offsets(TopicPartition(self.topic, p), cached=True)[1]
                 ends[p] = max(ends[p], int(hi))
@@ -318,34 +245,21 @@ class KafkaSource(Source):
             n = min(n, sum(self._end[p] - self._next[p] for p in self._active))
         if n <= 0 or not self._active:
             return RawBatch.empty(self.topic)
-        # the consume call allocates one GC-tracked Message per record: without
-        # this, collections triggered by them cost more than the whole read
+        # consume() allocates one GC-tracked Message per record; collections
+        # triggered by them would cost more than the whole read, so the
+        # collector rests until the messages are freed again
         was_enabled = gc.isenabled()
         gc.disable()
         try:
-            msgs = self._consumer.consume(n, timeout_s)
-        except KafkaException as exc:
-            raise SourceError(f"reading '{self.topic}' on {self.bootstrap}: {exc.args[0].str()}") from None
+            fields = self._consume(n, timeout_s)
         finally:
             if was_enabled:
                 gc.enable()
-        if msgs and any(map(_ERROR, msgs)):
-            msgs = self._without_eof(msgs)
-        if not msgs:
+        if fields is None:
             self._check_positions()
             self._maybe_commit()
             return RawBatch.empty(self.topic)
-        count = len(msgs)
-        payloads = list(map(_VALUE, msgs))
-        offsets = np.fromiter(map(_OFFSET, msgs), dtype=np.int64, count=count)
-        if self._single is not None:
-            partitions = np.full(count, self._single, dtype=np.int32)
-        else:
-            partitions = np.fromiter(map(_PARTITION, msgs), dtype=np.int32, count=count)
-        keys: list[bytes | None] | None = list(map(_KEY, msgs))
-        del msgs
-        if keys is not None and keys.count(None) == count:
-            keys = None
+        payloads, offsets, partitions, keys = fields
         if self.until_end:
             keep = offsets < self._end_lookup[partitions]
             if not keep.all():
@@ -358,6 +272,32 @@ class KafkaSource(Source):
         self._consumed += len(offsets)
         self._maybe_commit()
         return RawBatch(self.topic, payloads, partitions, offsets, keys)
+
+    def _consume(
+        self, n: int, timeout_s: float
+    ) -> tuple[list[bytes], np.ndarray, np.ndarray, list[bytes | None] | None] | None:
+        """Payloads, offsets, partitions and keys of up to ``n`` messages."""
+        try:
+            msgs = self._consumer.consume(n, timeout_s)
+        except KafkaException as exc:
+            raise SourceError(f"reading '{self.topic}' on {self.bootstrap}: {exc.args[0].str()}") from None
+        if msgs and any(map(_ERROR, msgs)):
+            msgs = self._without_eof(msgs)
+        if not msgs:
+            return None
+        count = len(msgs)
+        payloads: list[Any] = list(map(_VALUE, msgs))
+        if payloads.count(None):  # tombstones: an empty payload, dead-lettered downstream
+            payloads = [b"" if v is None else v for v in payloads]
+        offsets = np.fromiter(map(_OFFSET, msgs), dtype=np.int64, count=count)
+        if self._single is not None:
+            partitions = np.full(count, self._single, dtype=np.int32)
+        else:
+            partitions = np.fromiter(map(_PARTITION, msgs), dtype=np.int32, count=count)
+        keys: list[bytes | None] | None = list(map(_KEY, msgs))
+        if keys is not None and keys.count(None) == count:
+            keys = None
+        return payloads, offsets, partitions, keys
 
     def _without_eof(self, msgs: list[Any]) -> list[Any]:
         out = []

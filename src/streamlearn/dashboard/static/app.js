@@ -56,7 +56,8 @@
       ["dead letters", int(sum.dead_letters || 0), ""],
       ["cold start", int(sum.cold_start || 0), "predictions before learning"],
       ["champion", sum.champion || "n/a", ""],
-      ["elapsed", `${fmt(s.elapsed_s)} s`, s.started ? `started ${s.started}` : ""],
+      ["elapsed", s.elapsed_s == null ? "n/a" : `${Number(s.elapsed_s).toFixed(1)} s`,
+       s.started ? `started ${s.started}` : ""],
     ];
     const box = $("cards");
     box.textContent = "";
@@ -137,11 +138,11 @@
     SLCharts.lineChart($("chart-windowed"), { ...common, series: chartSeries(s, "windowed"),
       title: `windowed ${metric}` });
     const xs = s.series[xAxis];
-    SLCharts.lineChart($("chart-rate"), { xLabel: xl, yLabel: "records/s",
+    SLCharts.lineChart($("chart-rate"), { xLabel: xl, yLabel: "records/s", zero: true,
       series: [{ name: "records/s", x: xs, y: s.series.rate, color: "#1f6feb" }] });
-    SLCharts.lineChart($("chart-lag"), { xLabel: xl, yLabel: "records", empty: "no lag reported (only Kafka sources report lag)",
+    SLCharts.lineChart($("chart-lag"), { xLabel: xl, yLabel: "records", zero: true, empty: "no lag reported (only Kafka sources report lag)",
       series: [{ name: "lag", x: xs, y: s.series.lag, color: "#b54708" }] });
-    SLCharts.lineChart($("chart-dead"), { xLabel: xl, yLabel: "dead letters",
+    SLCharts.lineChart($("chart-dead"), { xLabel: xl, yLabel: "dead letters", zero: true,
       series: [{ name: "dead letters", x: xs, y: s.series.dead, color: "#b42318" }] });
   }
 
@@ -159,7 +160,7 @@
     for (const d of s.dead_reasons) {
       const tr = document.createElement("tr");
       cell(tr, d.batch, "num");
-      cell(tr, d.position);
+      cell(tr, d.position, "wrap");
       cell(tr, d.reason, "wrap");
       cell(tr, d.raw, "raw");
       table.appendChild(tr);
@@ -212,6 +213,7 @@
     $("meta").textContent = [task, info.kind, info.engine && `${info.engine} engine`]
       .filter(Boolean).join(" · ");
     if (!serverGone) setStatus(s.status);
+    Object.keys(s.series.models).forEach(colorOf);  // race order: the PNG plots use the same colours
     renderCards(s);
     renderLeaderboard(s);
     renderCharts(s);
@@ -229,6 +231,7 @@
   function connect() {
     if (events) events.close();
     events = new EventSource("events" + (selectedRun ? "?run=" + encodeURIComponent(selectedRun) : ""));
+    events.onopen = () => { if (!state) setStatus("waiting for a run", "waiting"); };
     events.onmessage = (ev) => { state = JSON.parse(ev.data); serverGone = false; schedule(); };
     events.onerror = () => {
       if (state && state.status !== "running") {

@@ -1,5 +1,5 @@
 /* streamlearn charts: small SVG line charts with no dependencies.
- * SLCharts.lineChart(container, {series, xLabel, yLabel, percent, log, empty})
+ * SLCharts.lineChart(container, {series, xLabel, yLabel, percent, log, zero, empty})
  * draws into container; each <path> carries data-points (its point count). */
 "use strict";
 const SLCharts = (() => {
@@ -62,7 +62,7 @@ const SLCharts = (() => {
     container.textContent = "";
     const width = Math.max(320, container.clientWidth || 640);
     const height = opts.height || (container.classList.contains("small") ? 180 : 260);
-    const m = { l: 64, r: 14, t: 10, b: 38 };
+    const m = { l: 64, r: 28, t: 10, b: 38 };
     const svg = node("svg", { width, height, viewBox: `0 0 ${width} ${height}`,
                               class: "sl-chart", role: "img" }, container);
     let points = 0;
@@ -78,9 +78,11 @@ const SLCharts = (() => {
     let [y0, y1] = extent(series.flatMap((s) => s.y));
     const log = opts.log === true || (opts.log === "auto" && y0 > 0 && y1 / y0 > 100);
     if (!log) {
+      const nonNegative = y0 >= 0;
       if (y1 === y0) { const d = Math.abs(y0) * 0.05 || 1; y0 -= d; y1 += d; }
       const pad = (y1 - y0) * 0.05;
-      y0 = y0 >= 0 && y0 - pad < 0 ? 0 : y0 - pad;
+      // counts and errors never go below 0; counts and rates read best from 0
+      y0 = nonNegative && (opts.zero || y0 - pad < 0) ? 0 : y0 - pad;
       y1 += pad;
       if (opts.percent) { y0 = Math.max(0, y0); y1 = Math.min(1, y1); }
     }

@@ -1,22 +1,24 @@
 """The activity generator: HHAR-shaped accelerometer rows as CSV lines.
 
-Rows come in sessions: one user, one device, one activity for a few hundred to
-a few thousand samples at the model's rate (50 to 200 Hz). The signal is
-gravity, turned by the activity's posture (sit, stand and bike hold the phone
-differently), plus a gait rhythm whose frequency and strength depend on the
-activity (walk, stairs up and down, pedalling), a per-user style, a per-device
-bias and gain, and noise. ``null`` sessions mix postures and rhythms.
+As in HHAR, a user performs every activity in turn (stand, sit, walk, bike,
+stairs up and down, with ``null`` transitions in between), each for a few
+hundred to a few thousand rows, while several phones (50 to 200 Hz) record at
+once, their rows interleaved. The signal is gravity turned by the activity's
+posture, a gait rhythm whose frequency and strength depend on the activity, a
+per-user style, a per-phone placement, bias, gain and noise.
 
-Everything is a function of the row index: session parameters are drawn in
-seeded blocks and the noise comes from a counter-based generator (Philox)
-advanced to the first row, so any chunking of reads yields the same bytes.
+Every row is a pure function of (seed, row index): session parameters come in
+seeded blocks and the noise from a counter-based generator (Philox) advanced to
+the row, so any chunking of reads, or a resume, yields the same bytes.
 """
 
 from __future__ import annotations
 
+import bisect
+import os
+import threading
 import time
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -29,6 +31,7 @@ from streamlearn.sources.base import Progress, Source
 
 __all__ = [
     "DEVICES",
+    "HHAR_HEADER",
     "LABELS",
     "MODELS",
     "USERS",
@@ -45,21 +48,21 @@ LABELS = ("stand", "sit", "walk", "bike", "stairsup", "stairsdown", "null")
 
 _RATE_HZ = np.array([200.0, 150.0, 100.0, 50.0])  # per model, as in HHAR
 _NOISE = np.array([0.04, 0.07, 0.10, 0.16])  # per model, m/s^2
-_LABEL_P = np.array([0.15, 0.14, 0.17, 0.15, 0.14, 0.13, 0.12])
 # Posture: where gravity points in the phone's frame, per activity (null: mixed).
 _POSTURE = np.array([
-    [0.05, 0.99, 0.10], [0.40, 0.50, 0.77], [0.10, 0.97, 0.22], [0.22, 0.78, 0.58],
-    [0.14, 0.92, 0.37], [0.02, 0.98, 0.02], [0.0, 0.0, 0.0],
+    [0.05, 0.99, 0.08], [0.35, 0.55, 0.76], [0.12, 0.95, 0.28], [0.25, 0.70, 0.67],
+    [0.10, 0.85, 0.52], [0.02, 0.96, -0.25], [0.0, 0.0, 0.0],
 ])
-_AMP = np.array([0.25, 0.12, 2.6, 1.4, 2.2, 3.4, 0.0])  # rhythm strength, m/s^2
+_AMP = np.array([0.25, 0.12, 2.6, 1.3, 1.9, 3.8, 0.0])  # rhythm strength, m/s^2
 _FREQ = np.array([0.30, 0.25, 1.9, 1.25, 1.55, 2.15, 0.0])  # rhythm frequency, Hz
 _HARM = np.array([0.1, 0.1, 0.35, 0.15, 0.45, 0.30, 0.3])  # second harmonic share
 _FORE = np.array([0.3, 0.3, 0.6, 1.0, 0.8, 0.7, 0.5])  # fore-aft share
 _G = 9.81
 _EPOCH_NS = 1_424_696_633_908 * 1_000_000  # HHAR's recording days (Feb 2015)
-_BLOCK = 1024  # sessions per parameter block
+_VISITS = 64  # user visits (each a few sessions) per parameter block
 _CHUNK = 65536  # rows formatted at a time, to bound memory
-_HEADER = ",".join(HHAR_COLUMNS).encode()
+#: the HHAR header line, for writing files
+HHAR_HEADER = ",".join(HHAR_COLUMNS).encode()
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
@@ -67,62 +70,87 @@ def _unit(v: np.ndarray) -> np.ndarray:
 
 
 class _Sessions:
-    """Session parameters for one seed, grown block by block as rows are asked for."""
+    """Session parameters for one seed, in blocks made on demand.
+
+    Only block boundaries (first row, start time) are kept for good, plus a
+    few recent blocks, so memory stays flat on an endless stream.
+    """
 
     def __init__(self, seed: int) -> None:
         self.seed = seed
         rng = np.random.default_rng([seed, 1])
-        self.user_amp = rng.uniform(0.8, 1.25, len(USERS))
-        self.user_pace = rng.uniform(0.9, 1.12, len(USERS))
-        self.user_lean = rng.normal(0.0, 0.12, (len(USERS), 3))
-        self.dev_bias = rng.normal(0.0, 0.25, (len(DEVICES), 3))
-        self.dev_gain = 1.0 + rng.normal(0.0, 0.03, (len(DEVICES), 3))
-        self.dev_noise = _NOISE[np.arange(len(DEVICES)) // 2] * rng.uniform(0.8, 1.2, len(DEVICES))
-        self.dev_clock = rng.integers(-2_000_000_000, 2_000_000_000, len(DEVICES))
-        self.cols: dict[str, np.ndarray] = {}
-        self.rows = 0  # rows covered by the blocks made so far
-        self.t_ns = _EPOCH_NS  # time at the end of the last session made
+        nu, nd = len(USERS), len(DEVICES)
+        self.user_amp = rng.uniform(0.85, 1.15, nu)
+        self.user_pace = rng.uniform(0.9, 1.12, nu)
+        self.user_lean = rng.normal(0.0, 0.04, (nu, 3))
+        self.dev_lean = rng.normal(0.0, 0.04, (nd, 3))  # where each phone sits
+        self.dev_bias = rng.normal(0.0, 0.25, (nd, 3))
+        self.dev_gain = 1.0 + rng.normal(0.0, 0.03, (nd, 3))
+        self.dev_noise = _NOISE[np.arange(nd) // 2] * rng.uniform(0.8, 1.2, nd)
+        self.dev_clock = rng.integers(-2_000_000_000, 2_000_000_000, nd)
+        self.first_rows, self.first_ns = [0], [_EPOCH_NS]
+        self.blocks: dict[int, dict[str, np.ndarray]] = {}
+        self.lock = threading.Lock()  # sources in several threads may share a seed
 
-    def cover(self, stop: int) -> None:
-        while self.rows < stop:
-            self._grow(len(self.cols.get("start", ())) // _BLOCK)
+    def span(self, start: int, stop: int) -> dict[str, np.ndarray]:
+        """Sessions of the blocks that hold rows ``start`` to ``stop - 1``."""
+        with self.lock:
+            while self.first_rows[-1] < stop:
+                block = self._block(len(self.first_rows) - 1)
+                self.first_rows.append(int(block["end_row"][0]))
+                self.first_ns.append(int(block["end_ns"][0]))
+            lo = bisect.bisect_right(self.first_rows, start) - 1
+            hi = bisect.bisect_left(self.first_rows, stop)
+            parts = [self._block(b) for b in range(lo, max(hi, lo + 1))]
+        if len(parts) == 1:
+            return parts[0]
+        return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
-    def _grow(self, block: int) -> None:
-        rng = np.random.default_rng([self.seed, 2, block])
-        k = _BLOCK
-        user = rng.integers(0, len(USERS), k)
-        device = rng.integers(0, len(DEVICES), k)
-        label = rng.choice(len(LABELS), k, p=_LABEL_P)
-        length = np.exp(rng.uniform(np.log(300), np.log(3000), k)).astype(np.int64)
-        hz = _RATE_HZ[device // 2] * rng.uniform(0.97, 1.03, k)
-        period = np.rint(1e9 / hz).astype(np.int64)
+    def _block(self, b: int) -> dict[str, np.ndarray]:
+        if b not in self.blocks:
+            if len(self.blocks) >= 4:
+                self.blocks.pop(next(iter(self.blocks)))
+            self.blocks[b] = self._make(b, self.first_rows[b], self.first_ns[b])
+        return self.blocks[b]
+
+    def _make(self, b: int, row0: int, ns0: int) -> dict[str, np.ndarray]:
+        rng = np.random.default_rng([self.seed, 2, b])
+        users, labels = [], []
+        for _ in range(_VISITS):  # a user does the six activities in some order
+            seq = [v for a in rng.permutation(6) for v in ((a, 6) if rng.random() < 0.4 else (a,))]
+            users += [rng.integers(0, len(USERS))] * len(seq)
+            labels += seq
+        user, label = np.array(users, dtype=np.int64), np.array(labels, dtype=np.int64)
+        k, nd, null = len(label), len(DEVICES), label == 6
+        length = np.exp(rng.uniform(np.log(200), np.log(2500), k)).astype(np.int64)
+        length = np.where(null, length // 3, length)  # transitions are short
+        worn = rng.random((k, nd)) < 0.5  # the phones recording this session
+        worn[np.arange(k), rng.integers(0, nd, k)] = True
+        hz = worn * _RATE_HZ[np.arange(nd) // 2]
+        pick = np.cumsum(hz, axis=1) / hz.sum(axis=1, keepdims=True)
+        period = np.rint(1e9 / (hz.sum(axis=1) * rng.uniform(0.97, 1.03, k))).astype(np.int64)
         gap = rng.integers(1_000_000_000, 20_000_000_000, k)
-        # null: a blend of two postures and a random rhythm
+        # null: a blend of two postures, the phone handled (big lean), any rhythm
         mix = rng.uniform(0, 1, (k, 1))
-        one, two = rng.integers(0, 6, k), rng.integers(0, 6, k)
-        posture = np.where(
-            (label == 6)[:, None], mix * _POSTURE[one] + (1 - mix) * _POSTURE[two], _POSTURE[label]
-        )
-        posture = posture + self.user_lean[user] + rng.normal(0.0, 0.10, (k, 3))
-        gravity = _G * _unit(posture)
-        amp = np.where(label == 6, rng.uniform(0.1, 3.0, k), _AMP[label])
-        amp = amp * self.user_amp[user] * rng.uniform(0.75, 1.3, k)
-        freq = np.where(label == 6, rng.uniform(0.4, 2.8, k), _FREQ[label])
-        freq = freq * self.user_pace[user] * rng.uniform(0.92, 1.08, k)
-        bounce = _unit(gravity / _G + rng.normal(0.0, 0.15, (k, 3)))
-        fore = _unit(np.array([0.2, 0.0, 1.0]) + rng.normal(0.0, 0.3, (k, 3)))
+        blend = mix * _POSTURE[rng.integers(0, 6, k)] + (1 - mix) * _POSTURE[rng.integers(0, 6, k)]
+        posture = np.where(null[:, None], blend, _POSTURE[label])
+        lean = np.where(null, 0.35, 0.03)[:, None] * rng.normal(0.0, 1.0, (k, 3))
+        posture = posture + self.user_lean[user] + lean
+        amp = np.where(null, rng.uniform(0.1, 3.0, k), _AMP[label])
+        freq = np.where(null, rng.uniform(0.4, 2.8, k), _FREQ[label])
         ends = np.cumsum(length * period + gap)
-        new = {
-            "start": self.rows + np.cumsum(length) - length,
-            "t0": self.t_ns + ends - length * period - gap,
-            "user": user, "device": device, "label": label, "period": period,
-            "gravity": gravity, "amp": amp, "freq": freq, "bounce": bounce, "fore": fore,
+        return {
+            "start": row0 + np.cumsum(length) - length,
+            "t0": ns0 + ends - length * period - gap,
+            "user": user, "label": label, "period": period, "pick": pick, "posture": posture,
+            "amp": amp * self.user_amp[user] * rng.uniform(0.85, 1.15, k),
+            "freq": freq * self.user_pace[user] * rng.uniform(0.92, 1.08, k),
+            "bounce": _unit(_unit(posture) + rng.normal(0.0, 0.15, (k, 3))),
+            "fore": _unit(np.array([0.2, 0.0, 1.0]) + rng.normal(0.0, 0.3, (k, 3))),
             "phase": rng.uniform(0.0, 2 * np.pi, (k, 2)),
+            "end_row": np.array([row0 + int(length.sum())]),
+            "end_ns": np.array([ns0 + int(ends[-1])]),
         }
-        for name, v in new.items():
-            self.cols[name] = np.concatenate([self.cols[name], v]) if name in self.cols else v
-        self.rows += int(length.sum())
-        self.t_ns += int(ends[-1])
 
 
 _TABLES: dict[int, _Sessions] = {}
@@ -132,7 +160,7 @@ def _sessions(seed: int) -> _Sessions:
     table = _TABLES.get(seed)
     if table is None:
         if len(_TABLES) >= 8:  # a few seeds at most; forget the oldest
-            _TABLES.pop(next(iter(_TABLES)))
+            _TABLES.pop(next(iter(_TABLES)), None)
         table = _TABLES[seed] = _Sessions(seed)
     return table
 
@@ -149,37 +177,60 @@ def _noise(seed: int, start: int, count: int) -> np.ndarray:
 def _generate(start: int, count: int, seed: int) -> dict[str, np.ndarray]:
     """Raw columns: ints, accelerations in micro-units and the category ids."""
     table = _sessions(seed)
-    table.cover(start + count)
-    c = table.cols
-    rows = np.arange(start, start + count, dtype=np.int64)
-    s = np.searchsorted(c["start"], rows, side="right") - 1
-    k = rows - c["start"][s]
-    device, period, label = c["device"][s], c["period"][s], c["label"][s]
-    phase0, phase1 = c["phase"][s].T
-    u = _noise(seed, start, count)
-    phase = (2 * np.pi * 1e-9) * c["freq"][s] * (k * period) + phase0
-    wave = np.sin(phase)
-    gait = wave + _HARM[label] * np.sin(2 * phase + phase1)
-    gait += 0.6 * (np.maximum(wave, 0.0) ** 4 - 0.3)  # heel strikes
-    sway = _FORE[label] * np.cos(phase + phase1)
-    amp = c["amp"][s]
-    acc = c["gravity"][s] + c["bounce"][s] * (amp * gait)[:, None]
-    acc += c["fore"][s] * (amp * sway)[:, None]
-    acc *= table.dev_gain[device]
-    acc += table.dev_bias[device]
-    # triangular noise (sum of two uniforms), scaled to unit variance
-    acc += (table.dev_noise[device] * np.sqrt(6.0))[:, None] * (u[:, 0:3] + u[:, 3:6] - 1.0)
-    sample_ns = c["t0"][s] + k * period
-    latency = 2_000_000 + (u[:, 6] * 6_000_000).astype(np.int64)
-    return {
-        "index": rows,
-        "arrival": (sample_ns + latency) // 1_000_000,
-        "creation": sample_ns + table.dev_clock[device],
-        "micro": np.rint(acc * 1e6).astype(np.int64),
-        "user": c["user"][s],
-        "device": device,
-        "label": label,
-    }
+    c = table.span(start, start + count)
+    out = {k: np.empty(count, np.int64) for k in ("arrival", "creation", "user", "device", "label")}
+    out["index"] = np.arange(start, start + count, dtype=np.int64)
+    out["micro"] = np.empty((count, 3), np.int64)
+    _signal(
+        start, _noise(seed, start, count), c["start"], c["t0"], c["period"], c["user"],
+        c["label"], c["pick"], c["posture"], c["amp"], c["freq"], c["bounce"], c["fore"],
+        c["phase"], table.dev_lean, table.dev_gain, table.dev_bias, table.dev_noise,
+        table.dev_clock, out["arrival"], out["creation"], out["micro"], out["user"],
+        out["device"], out["label"],
+    )
+    return out
+
+
+_A = np.ndarray  # the compiled kernel takes many arrays
+
+
+@njit(cache=True, nogil=True)
+def _signal(
+    start: int, u: _A, s_start: _A, t0: _A, period: _A, user: _A, label: _A, pick: _A,
+    posture: _A, amp: _A, freq: _A, bounce: _A, fore: _A, phase: _A, dev_lean: _A,
+    dev_gain: _A, dev_bias: _A, dev_noise: _A, dev_clock: _A, arrival: _A, creation: _A,
+    micro: _A, users: _A, devices: _A, labels: _A,
+) -> None:
+    """The per-row model, compiled: one pass over the rows, no temporaries."""
+    s = np.searchsorted(s_start, start, side="right") - 1
+    for i in range(u.shape[0]):
+        row = start + i
+        while s + 1 < s_start.shape[0] and s_start[s + 1] <= row:
+            s += 1
+        k, lab = row - s_start[s], label[s]
+        d = 0  # which phone, weighted by its rate
+        while d < pick.shape[1] - 1 and pick[s, d] <= u[i, 7]:
+            d += 1
+        gx = posture[s, 0] + dev_lean[d, 0]
+        gy = posture[s, 1] + dev_lean[d, 1]
+        gz = posture[s, 2] + dev_lean[d, 2]
+        scale = _G / np.sqrt(gx * gx + gy * gy + gz * gz)
+        ph = (2 * np.pi * 1e-9) * freq[s] * (k * period[s]) + phase[s, 0]
+        wave = np.sin(ph)
+        gait = wave + _HARM[lab] * np.sin(2 * ph + phase[s, 1])
+        gait += 0.6 * (max(wave, 0.0) ** 4 - 0.3)  # heel strikes
+        sway = _FORE[lab] * np.cos(ph + phase[s, 1])
+        for a in range(3):
+            v = (gx if a == 0 else gy if a == 1 else gz) * scale
+            v += amp[s] * (bounce[s, a] * gait + fore[s, a] * sway)
+            # triangular noise (sum of two uniforms), scaled to unit variance
+            v = v * dev_gain[d, a] + dev_bias[d, a]
+            v += dev_noise[d] * 2.449489742783178 * (u[i, a] + u[i, 3 + a] - 1.0)
+            micro[i, a] = np.int64(np.rint(v * 1e6))
+        sample_ns = t0[s] + k * period[s]
+        arrival[i] = (sample_ns + 2_000_000 + np.int64(u[i, 6] * 6_000_000)) // 1_000_000
+        creation[i] = sample_ns + dev_clock[d]
+        users[i], devices[i], labels[i] = user[s], d, lab
 
 
 def activity_rows(start: int, count: int, seed: int = 0) -> dict[str, np.ndarray]:
@@ -189,14 +240,10 @@ def activity_rows(start: int, count: int, seed: int = 0) -> dict[str, np.ndarray
     CSV text holds) and text columns ``object`` arrays of ``str``.
     """
     g = _generate(int(start), int(count), int(seed))
-    xyz = g["micro"] / 1e6
+    xyz = np.ascontiguousarray(g["micro"].T) / 1e6  # exactly the double nearest to the six-decimal text
     return {
-        "Index": g["index"],
-        "Arrival_Time": g["arrival"],
-        "Creation_Time": g["creation"],
-        "x": xyz[:, 0].copy(),
-        "y": xyz[:, 1].copy(),
-        "z": xyz[:, 2].copy(),
+        "Index": g["index"], "Arrival_Time": g["arrival"], "Creation_Time": g["creation"],
+        "x": xyz[0], "y": xyz[1], "z": xyz[2],
         "User": np.array(USERS, dtype=object)[g["user"]],
         "Model": np.array(MODELS, dtype=object)[g["device"] // 2],
         "Device": np.array(DEVICES, dtype=object)[g["device"]],
@@ -211,10 +258,7 @@ _PAIRS = np.frombuffer(b"".join(b"%02d" % i for i in range(100)), dtype=np.uint8
 
 @njit(cache=True, nogil=True)
 def _put_int(out: np.ndarray, pos: int, v: int) -> int:
-    if v < 0:
-        out[pos] = 45  # "-"
-        pos += 1
-        v = -v
+    """Digits of ``v >= 0`` at ``out[pos:]``; returns the end."""
     n = 1
     while n < 19 and v >= _POW10[n]:
         n += 1
@@ -296,8 +340,10 @@ _SUFFIX, _SUFFIX_LEN = _suffix_table()
 
 def _lines(g: dict[str, np.ndarray]) -> list[bytes]:
     combo = (g["user"] * len(DEVICES) + g["device"]) * len(LABELS) + g["label"]
-    # 3 ints of <= 20 chars, 3 decimals of <= 28, the suffix and separators
-    out = np.empty(len(combo) * (64 + 90 + _SUFFIX.shape[1]), dtype=np.uint8)
+    # a bound on the line length, from the widest values of this chunk
+    width = sum(len(str(int(g[k].max(initial=0)))) for k in ("index", "arrival", "creation"))
+    width += 3 * (len(str(int(np.abs(g["micro"]).max(initial=0)))) + 3) + _SUFFIX.shape[1] + 8
+    out = np.empty(len(combo) * width, dtype=np.uint8)
     end = _format(
         g["index"], g["arrival"], g["creation"], g["micro"], combo, _SUFFIX, _SUFFIX_LEN, out
     )
@@ -344,9 +390,7 @@ class ActivitySource(Source):
         if rate is not None and rate <= 0:
             raise ConfigError(f"--rate must be > 0, not {rate}")
         self.count, self.seed, self.rate = count, int(seed), rate
-        self.next = 0
-        self._t0 = time.monotonic()
-        self._sent = 0
+        self.next, self._sent, self._t0 = 0, 0, time.monotonic()
 
     def open(self, resume: dict[str, Any] | None = None) -> None:
         self.next = int(resume.get("next", 0)) if resume else 0
@@ -360,16 +404,11 @@ class ActivitySource(Source):
             n = min(n, self._due(timeout_s))
         if n <= 0:
             return RawBatch.empty("activity")
-        start = self.next
-        payloads = activity_payloads(start, n, self.seed)
+        start, payloads = self.next, activity_payloads(self.next, n, self.seed)
         self.next += n
         self._sent += n
-        return RawBatch(
-            "activity",
-            payloads,
-            np.zeros(n, dtype=np.int32),
-            np.arange(start, start + n, dtype=np.int64),
-        )
+        offsets = np.arange(start, start + n, dtype=np.int64)
+        return RawBatch("activity", payloads, np.zeros(n, dtype=np.int32), offsets)
 
     def _due(self, timeout_s: float) -> int:
         """Records due by now at ``rate``, sleeping (up to the timeout) for the next one."""
@@ -399,51 +438,41 @@ class ActivitySource(Source):
         return {"kind": self.kind, "seed": self.seed, "count": self.count, "rate": self.rate}
 
 
-_BREAKERS = {
+_DAMAGE = {  # how write_hhar_csv breaks a line (its fields split on commas)
     "too-few-fields": lambda p: p[:7],
     "non-numeric-x": lambda p: [*p[:3], b"abc", *p[4:]],
     "empty-y": lambda p: [*p[:4], b"", *p[5:]],
-    "nonfinite-z": lambda p: [*p[:5], b"inf", *p[6:]],
     "bad-utf8": lambda p: [*p[:6], b"\xff\xfe", *p[7:]],
     "blank": lambda p: [],
 }
 
 
 def write_hhar_csv(
-    path: str | Path,
-    count: int,
-    seed: int = 0,
-    malformed: Mapping[int, str] | None = None,
-    *,
-    header: bool = True,
-    crlf: bool = False,
-) -> Path:
-    """Write ``count`` activity rows as an HHAR CSV file (for tests and demos).
+    path: str | os.PathLike[str], count: int, seed: int = 0,
+    malformed: int | Mapping[int, str] = 0, *, crlf: bool = False,
+) -> list[int]:
+    """Write ``count`` activity rows, with a header, as an HHAR CSV file.
 
-    Parameters
-    ----------
-    malformed
-        1-based physical line number to damage -> how: ``too-few-fields``,
-        ``non-numeric-x``, ``empty-y``, ``nonfinite-z``, ``bad-utf8`` or
-        ``blank``. The line keeps its number (line 1 is the header).
-    crlf
-        End lines with ``\\r\\n`` instead of ``\\n``.
+    ``malformed`` is a number of lines to break (too few fields, a
+    non-numeric x, an empty y, in turn, at seeded places) or a mapping from
+    1-based line number (the header is line 1) to one of ``too-few-fields``,
+    ``non-numeric-x``, ``empty-y``, ``bad-utf8``, ``blank``. Returns the
+    broken line numbers, sorted.
     """
-    damage = dict(malformed or {})
-    unknown = sorted(set(damage.values()) - set(_BREAKERS))
-    if unknown:
-        raise ConfigError(f"unknown damage {unknown[0]!r}; use one of: {', '.join(_BREAKERS)}")
+    if isinstance(malformed, int):
+        rng = np.random.default_rng([seed, 3])
+        lines = sorted(int(i) + 2 for i in rng.choice(count, min(malformed, count), replace=False))
+        kinds = ("too-few-fields", "non-numeric-x", "empty-y")
+        malformed = {n: kinds[i % 3] for i, n in enumerate(lines)}
+    if set(malformed.values()) - set(_DAMAGE):
+        raise ConfigError(f"unknown damage; use one of: {', '.join(_DAMAGE)}")
     eol = b"\r\n" if crlf else b"\n"
-    first = 2 if header else 1  # line number of row 0
-    path = Path(path)
-    with path.open("wb") as f:
-        if header:
-            f.write(_HEADER + eol)
+    with open(path, "wb") as f:
+        f.write(HHAR_HEADER + eol)
         for lo in range(0, count, _CHUNK):
-            lines = activity_payloads(lo, min(_CHUNK, count - lo), seed)
-            for line_no, how in damage.items():
-                i = line_no - first - lo
-                if 0 <= i < len(lines):
-                    lines[i] = b",".join(_BREAKERS[how](lines[i].split(b",")))
-            f.write(eol.join(lines) + eol)
-    return path
+            rows = activity_payloads(lo, min(_CHUNK, count - lo), seed)
+            for n, how in malformed.items():
+                if 0 <= n - 2 - lo < len(rows):
+                    rows[n - 2 - lo] = b",".join(_DAMAGE[how](rows[n - 2 - lo].split(b",")))
+            f.write(eol.join(rows) + eol)
+    return sorted(malformed)

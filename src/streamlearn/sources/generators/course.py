@@ -47,6 +47,7 @@ __all__ = [
 SEED = 2452020515
 KINDS = ("linear", "nonlinear")
 N_FEATURES = 10
+_CHUNK = 1 << 16  # records drawn and formatted at a time
 
 
 def _check_kind(kind: str) -> str:
@@ -107,7 +108,12 @@ class CourseGenerator:
 
     def payloads(self, n: int) -> list[bytes]:
         """The next ``n`` messages as the course sends them."""
-        return format_rows(self.rows(n))
+        if n <= _CHUNK:
+            return format_rows(self.rows(n))
+        out: list[bytes] = []
+        for s in range(0, n, _CHUNK):  # bounded memory for big reads
+            out.extend(format_rows(self.rows(min(_CHUNK, n - s))))
+        return out
 
 
 def course_rows(kind: str, start: int = 0, count: int = 1, seed: int = SEED) -> np.ndarray:

@@ -99,7 +99,7 @@ def _twist(key: np.ndarray) -> None:
 
 
 @njit(cache=True, inline="always")
-def _next_u32(key: np.ndarray, pos: int) -> tuple[int, int]:
+def _next_u32(key: np.ndarray, pos: int) -> tuple[np.int64, int]:
     if pos >= _N:
         _twist(key)
         pos = 0

@@ -1,0 +1,118 @@
+"""``streamlearn demo``: both jobs end to end on an embedded broker."""
+
+from __future__ import annotations
+
+import time
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from streamlearn.cli.console import ConsoleObserver
+from streamlearn.errors import MissingExtraError
+from streamlearn.pipeline import Pipeline
+from streamlearn.runner import run
+from streamlearn.sources.factory import SourceSpec, parse_source
+
+__all__ = ["demo_command"]
+
+
+def _produce(bootstrap: str, what: str, topic: str, count: int, console: Console) -> None:
+    from streamlearn.sinks.kafka import KafkaWriter, produce_from_source
+
+    source = parse_source(what, count=count).build()
+    writer = KafkaWriter(bootstrap, topic)
+    started = time.perf_counter()
+    source.open()
+    try:
+        n = produce_from_source(source, writer, count=count)
+    finally:
+        source.close()
+        writer.close()
+    took = time.perf_counter() - started
+    console.print(f"produced {n:,} records to [bold]{topic}[/] ({n / took:,.0f} records/s)")
+
+
+def _runs(bootstrap: str) -> list[tuple[str, str, Pipeline, int]]:
+    """(name, title, pipeline, print every N batches) for each demo run."""
+
+    def kafka(topic: str) -> SourceSpec:
+        return parse_source(f"kafka:{topic}", bootstrap=bootstrap, group=f"demo-{topic}")
+
+    return [
+        (
+            "job2-rls",
+            "Job 2: RLS with forgetting 1.0 against 0.99 on dataLinearModel",
+            Pipeline(kafka("dataLinearModel"), task="regression", models=["course-rls"], batch_size=1000),
+            20,
+        ),
+        (
+            "job2-ml",
+            "Job 2: window-trained scikit-learn models (50 records) against RLS on dataNonLinearModel",
+            Pipeline(
+                kafka("dataNonLinearModel"), task="regression",
+                models=["course-ml", "rls"], batch_size=2000,
+            ),
+            10,
+        ),
+        (
+            "job1-activity",
+            "Job 1: extract and learn, HHAR activity rows, 100,000 offsets per trigger",
+            Pipeline(
+                kafka("activity"), task="classification", format="csv",
+                models=["fast", "majority"], batch_size=100_000,
+            ),
+            1,
+        ),
+    ]
+
+
+def demo_command(out: Path, dashboard: bool, port: int, activity_rows: int, course_rows: int) -> None:
+    try:
+        from streamlearn.broker import EmbeddedBroker
+    except ImportError as exc:
+        raise MissingExtraError("the demo's embedded broker", "kafka") from exc
+    console = Console(highlight=False, soft_wrap=True)
+    started = time.perf_counter()
+    results: list[tuple[str, dict[str, Any]]] = []
+    with EmbeddedBroker() as broker:
+        console.rule(f"[bold]streamlearn demo[/] - embedded broker on {broker.bootstrap}")
+        _produce(broker.bootstrap, "linear", "dataLinearModel", course_rows, console)
+        _produce(broker.bootstrap, "nonlinear", "dataNonLinearModel", course_rows, console)
+        _produce(broker.bootstrap, "activity", "activity", activity_rows, console)
+        server_cm: Any = nullcontext(None)
+        if dashboard:
+            from streamlearn.cli.reporting import start_dashboard
+
+            server_cm = start_dashboard(port)
+        with server_cm as server:
+            for name, title, pipeline, every in _runs(broker.bootstrap):
+                console.rule(title)
+                observer: Any = ConsoleObserver(console=console, every=every)
+                from streamlearn.cli.reporting import with_reporting
+
+                observer = with_reporting(observer, out=out / name, run_name=name, server=server)
+                summary = run(pipeline, observer=observer, metrics_json=out / name / "metrics.json")
+                results.append((name, summary))
+    _final(console, results, out, time.perf_counter() - started)
+
+
+def _final(console: Console, results: list[tuple[str, dict[str, Any]]], out: Path, took: float) -> None:
+    table = Table(title="demo summary", title_justify="left")
+    for col in ("run", "records", "champion", "metric", "records/s", "report"):
+        table.add_column(col)
+    for name, s in results:
+        champ = s.get("champion") or "-"
+        m = s["models"].get(champ, {})
+        metric = (
+            f"accuracy {100 * m['accuracy']:.2f} %" if s["task"] == "classification" and m
+            else f"MSE {m['mse']:.6g}" if m else "-"
+        )
+        table.add_row(
+            name, f"{s['records_predicted']:,}", champ, metric, f"{s['records_per_s']:,.0f}",
+            str(out / name / "report.html"),
+        )
+    console.print(table)
+    console.print(f"demo finished in {took:.0f} s; reports under {out}/ (open report.html in a browser)")

@@ -1,0 +1,22 @@
+"""The Spark engine: the same pipelines on Spark Structured Streaming.
+
+Modules, in the order data flows:
+
+- :mod:`.session`: one quiet SparkSession per process, on 127.0.0.1;
+- :mod:`.datasource`, :mod:`.planner`, :mod:`.partitions`, :mod:`.kafka_io`:
+  a Python streaming data source over any streamlearn source, with offsets in
+  Spark's checkpoint, admission control and Trigger.AvailableNow;
+- :mod:`.worker`, :mod:`.keyed`: decoding and keyed state on the executors
+  (``applyInPandasWithState``), mirrored on the driver;
+- :mod:`.predict`: batch-granularity prediction on the executors;
+- :mod:`.driver`: ``foreachBatch``, idempotent by ``batchId``;
+- :mod:`.engine`: :class:`SparkEngine`, which wires them into one query.
+"""
+
+from __future__ import annotations
+
+import pyspark  # noqa: F401  (fail early with a clear ImportError when missing)
+
+from streamlearn.engines.spark.engine import SparkEngine
+
+__all__ = ["SparkEngine"]

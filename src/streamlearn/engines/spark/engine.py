@@ -1,0 +1,254 @@
+"""The Spark engine: a pipeline as one Structured Streaming query.
+
+The query reads the source at most ``batch_size`` records per micro-batch
+(so batches are the local engine's), runs keyed steps in Spark's state store
+and hands each micro-batch to :class:`~.driver.BatchDriver` in
+``foreachBatch``, which runs the same :class:`~streamlearn.engines.core.BatchProcessor`
+as the local engine. Bounded runs use Trigger.AvailableNow and stop by
+themselves; ``--until idle:S`` runs use a processing-time trigger and stop
+after S seconds without records.
+
+With a checkpoint folder, Spark's own checkpoint (offsets, keyed state) is
+in ``spark/`` and the driver's (learners, metrics, sinks) in ``driver/``,
+saved after every batch: ``checkpoint_every`` does not apply, because Spark
+commits every batch and the two must never disagree.
+"""
+
+from __future__ import annotations
+
+import copy
+import shutil
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from streamlearn.checkpoint import Checkpointer
+from streamlearn.engines.base import Engine, Observer
+from streamlearn.engines.core import BatchProcessor
+from streamlearn.engines.spark.driver import BatchDriver, DriverState
+from streamlearn.engines.spark.keyed import KeyedMirror
+from streamlearn.engines.spark.partitions import (
+    concat_raw,
+    origin_of,
+    position_kind_of,
+    read_partition,
+)
+from streamlearn.engines.spark.planner import ReaderConfig, make_planner
+from streamlearn.engines.spark.predict import BatchPredictor
+from streamlearn.engines.spark.query import keyed_frame, source_frame
+from streamlearn.engines.spark.report import describe_source, final_offset, translate_failure
+from streamlearn.engines.spark.session import cores_of, get_session, kafka_connector_available
+from streamlearn.engines.spark.worker import WorkerPlan, row_wise
+from streamlearn.errors import ConfigError
+from streamlearn.pipeline import Pipeline, fingerprint
+from streamlearn.sinks.base import Sink
+from streamlearn.sources.factory import SourceSpec
+from streamlearn.steps.keyed import KeyedState, KeyedStats
+
+__all__ = ["SparkEngine"]
+
+#: seconds between looks at the query while it runs
+WAIT_S = 0.25
+
+
+class SparkEngine(Engine):
+    """Runs pipelines on Spark Structured Streaming.
+
+    Parameters
+    ----------
+    master
+        ``local[N]`` or ``spark://HOST:PORT``.
+    **options
+        ``conf`` (extra Spark settings), ``kafka_reader`` (``auto``: the JVM
+        connector when on the classpath, else ``python``; or ``jvm``),
+        ``key_timeout_s`` (keyed state idle timeout, default 3600),
+        ``distribute_predictions`` (default True).
+
+    Examples
+    --------
+    >>> from streamlearn import Pipeline
+    >>> p = Pipeline("linear", task="regression", models=["mean"], until="count:1000")
+    >>> SparkEngine("local[2]").run(p)["records_predicted"]  # doctest: +SKIP
+    1000
+    """
+
+    name = "spark"
+
+    def __init__(self, master: str = "local[2]", **options: Any) -> None:
+        known = {"conf", "kafka_reader", "key_timeout_s", "distribute_predictions"}
+        unknown = sorted(set(options) - known)
+        if unknown:
+            raise ConfigError(f"unknown Spark engine option(s): {', '.join(unknown)}")
+        self.master = master
+        self.conf: dict[str, Any] = dict(options.get("conf") or {})
+        self.kafka_reader = str(options.get("kafka_reader", "auto"))
+        if self.kafka_reader not in ("auto", "python", "jvm"):
+            raise ConfigError("kafka_reader must be auto, python or jvm")
+        self.key_timeout_ms = int(float(options.get("key_timeout_s", 3600)) * 1000)
+        self.distribute = bool(options.get("distribute_predictions", True))
+        self.last_query: Any = None
+
+    # -- set-up --------------------------------------------------------------------
+    def _jvm_kafka(self, spark: Any, ref: Any) -> bool:
+        if not (isinstance(ref, SourceSpec) and ref.kind == "kafka") or self.kafka_reader == "python":
+            return False
+        return self.kafka_reader == "jvm" or kafka_connector_available(spark)
+
+    @staticmethod
+    def _peek_codec(processor: BatchProcessor, config: ReaderConfig) -> None:
+        """JSON without a schema: infer it from the first batch, as the processor will."""
+        planner = make_planner(config)
+        try:
+            start = planner.initial()
+            end = planner.latest(start, config.max_rows)
+            parts = [r for p in planner.partitions(start, end) for r in read_partition(p)]
+        finally:
+            planner.stop()
+        if parts:
+            processor.codec = processor._json_codec_from(concat_raw(parts))
+
+    def run(
+        self,
+        pipeline: Pipeline,
+        sinks: Sequence[Sink] = (),
+        observer: Observer | None = None,
+        checkpoint: str | None = None,
+        checkpoint_every: int = 1,
+    ) -> dict[str, Any]:
+        observer = observer or Observer()
+        t0 = time.monotonic()
+        spark = get_session(self.master, self.conf)
+        startup = time.monotonic() - t0
+        ref = pipeline.source
+        assert not isinstance(ref, str)  # Pipeline parses spec strings
+        source = pipeline.build_source()  # never opened: format, schema, description
+        if isinstance(ref, SourceSpec) and ref.kind == "kafka":
+            from streamlearn.engines.spark.kafka_io import KafkaMeta
+
+            meta = KafkaMeta(ref.bootstrap, ref.target)  # a missing topic fails here, in one line
+            try:
+                meta.partitions()
+            finally:
+                meta.close()
+        processor = BatchProcessor(pipeline, source)
+        until = pipeline.until
+        cap = int(until.value) if until.mode == "count" else None
+        config = ReaderConfig(ref, pipeline.batch_size, cap, cores_of(self.master))
+
+        # keyed steps whose input is row-wise go to Spark; others stay on the driver
+        keyed = [
+            i for i, s in enumerate(pipeline.steps)
+            if isinstance(s, KeyedStats | KeyedState) and row_wise(pipeline.steps[:i])
+        ]
+        mirrors = {i: KeyedMirror(pipeline.steps[i]) for i in keyed}
+        if mirrors:
+            processor.pipeline = copy.copy(pipeline)
+            processor.pipeline.steps = [mirrors.get(i, s) for i, s in enumerate(pipeline.steps)]
+
+        writer = Checkpointer(Path(checkpoint) / "driver", fingerprint(pipeline) + ":spark") if checkpoint else None
+        saved = writer.load() if writer is not None else None
+        state = DriverState.from_checkpoint(saved) if saved is not None else DriverState()
+        if saved is not None:
+            processor.restore(saved.processor)
+        distribute = self.distribute and BatchPredictor.applies(processor)
+        if processor.codec is None and (mirrors or distribute):
+            self._peek_codec(processor, config)
+        if processor.codec is None:  # no JSON object to learn a schema from: all on the driver
+            mirrors, distribute = {}, False
+            processor.pipeline = pipeline
+        origin, kind = origin_of(ref), position_kind_of(ref)
+        plan = None
+        if processor.codec is not None:
+            plan = WorkerPlan.build(processor.format, processor.codec.schema, pipeline.steps, origin, kind)
+        for sink in sinks:
+            sink.open(resume=saved.sink_positions.get(sink.name) if saved else None)
+
+        jvm_kafka = self._jvm_kafka(spark, ref)
+        driver = BatchDriver(
+            processor, sinks, observer, state, origin, kind, writer, mirrors,
+            BatchPredictor(spark, plan, processor, bool(mirrors)) if distribute and plan else None,
+            cap=cap if jvm_kafka else None,
+            total=_total(ref, cap),
+            elapsed_before=saved.elapsed_s if saved else 0.0,
+        )
+        spark_ckpt = str(Path(checkpoint) / "spark") if checkpoint else tempfile.mkdtemp(prefix="streamlearn-spark-")
+        df = source_frame(spark, config, jvm_kafka)
+        if mirrors:
+            assert plan is not None
+            df = keyed_frame(df, plan, sorted(mirrors), self.key_timeout_ms)
+        stream = df.writeStream.foreachBatch(driver).option("checkpointLocation", spark_ckpt)
+        if mirrors:
+            stream = stream.outputMode("update")
+        if until.mode == "idle":
+            stream = stream.trigger(processingTime=f"{pipeline.batch_interval or 0} seconds")
+        else:
+            stream = stream.trigger(availableNow=True)
+        observer.on_start({
+            "engine": self.name, "master": self.master, "resumed_at_batch": state.next_batch,
+            **source.describe(),
+        })
+        interrupted = False
+        query = None
+        driver.started = time.monotonic()
+        try:
+            query = stream.start()
+            self.last_query = query
+            interrupted = self._wait(query, driver, pipeline, observer)
+        finally:
+            if query is not None and query.isActive:
+                query.stop()
+            elapsed = driver.elapsed_before + time.monotonic() - driver.started
+            if driver.predictor is not None:
+                driver.predictor.release()
+            for sink in sinks:
+                sink.close()
+            if not checkpoint:
+                shutil.rmtree(spark_ckpt, ignore_errors=True)
+        summary = processor.summary()
+        summary.update(
+            engine=self.name,
+            master=self.master,
+            elapsed_s=elapsed,
+            records_per_s=processor.consumed / elapsed if elapsed > 0 else 0.0,
+            spark_startup_s=startup,
+            source=describe_source(ref, source, state, final_offset(query)),
+            interrupted=interrupted,
+        )
+        stats = processor.keyed_summary()
+        if stats:
+            summary["stats"] = stats
+        observer.on_end(summary)
+        return summary
+
+    def _wait(self, query: Any, driver: BatchDriver, pipeline: Pipeline, observer: Observer) -> bool:
+        """Wait for the query to end; True if interrupted (Ctrl-C)."""
+        from pyspark.errors import StreamingQueryException
+
+        until = pipeline.until
+        try:
+            while not query.awaitTermination(WAIT_S):
+                quiet = time.monotonic() - driver.last_data
+                if driver.capped or (until.mode == "idle" and quiet >= until.value):
+                    query.stop()
+                    break
+                if quiet >= 1.0:
+                    observer.on_idle(driver.progress())
+        except KeyboardInterrupt:
+            query.stop()
+            return True
+        except StreamingQueryException as exc:
+            if driver.error is not None:
+                raise driver.error from None
+            raise translate_failure(exc) from None
+        if driver.error is not None:
+            raise driver.error
+        return False
+
+
+def _total(ref: Any, cap: int | None) -> int | None:
+    count = ref.count if isinstance(ref, SourceSpec) else getattr(ref, "count", None)
+    if isinstance(count, int):
+        return min(count, cap) if cap is not None else count
+    return cap

@@ -1,0 +1,227 @@
+"""Keyed state on Spark: ``applyInPandasWithState``, mirrored on the driver.
+
+Each record is tagged once per keyed step with its key (``tag``); Spark
+groups the copies by ``(step, key)`` and :func:`update` runs the step's own
+code on the key's rows of the micro-batch, in stream order, with the key's
+state from Spark's state store. So the state lives in Spark's checkpoint and
+is exactly what the local engine computes. The records themselves pass
+through the operator unchanged (``step = -1``) to ``foreachBatch``.
+
+Each update also emits one small row with the key's new state; on the driver
+:class:`KeyedMirror` stands in for the step and copies these into the step's
+own store, in order of first appearance, so summaries, observers and
+checkpoints see the same state as on the local engine. Keys idle for
+``timeout_ms`` (processing time) are dropped from Spark's state, which bounds
+it; the mirror keeps the step's ``max_keys`` bound.
+"""
+
+from __future__ import annotations
+
+import builtins
+import traceback
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pyspark import cloudpickle
+
+from streamlearn import errors as sl_errors
+from streamlearn.engines.spark.worker import WorkerPlan, raw_from_pandas
+from streamlearn.errors import UserCodeError
+from streamlearn.records.batch import RecordBatch
+from streamlearn.steps.base import Step
+from streamlearn.steps.keyed import GLOBAL_KEY, KeyedStats, _BoundedKeys
+
+__all__ = ["KEYED_SCHEMA", "STATE_SCHEMA", "KeyedMirror", "KeyedRow", "make_tagger", "make_updater"]
+
+DATA, STATE, EVICTED, ERROR, INPUT = 0, 1, 2, 3, 4
+KEYED_SCHEMA = (
+    "partition int, offset long, payload binary, key binary, "
+    "_kind int, _step int, _key string, _blob binary"
+)
+STATE_SCHEMA = "blob binary"
+_COLUMNS = ["partition", "offset", "payload", "key", "_kind", "_step", "_key", "_blob"]
+
+
+def error_info(exc: BaseException) -> dict[str, Any]:
+    """A picklable account of an exception raised on an executor."""
+    if isinstance(exc, UserCodeError):
+        return {
+            "user": True, "step": exc.step, "record": exc.record, "traceback": exc.user_traceback,
+            "key": exc.key, "position": exc.position,
+        }
+    message = exc.args[0] if len(exc.args) == 1 else str(exc)
+    return {
+        "user": False, "type": type(exc).__name__, "module": type(exc).__module__,
+        "message": message, "traceback": "".join(traceback.format_exception(exc)),
+    }
+
+
+def rebuild_error(info: dict[str, Any], batch_id: int) -> BaseException:
+    """The exception the local engine would raise, from :func:`error_info`."""
+    if info["user"]:
+        return UserCodeError(
+            info["step"], batch_id + 1, info["record"], info["traceback"], info["key"], info["position"]
+        )
+    name, module, message = info["type"], info["module"], info["message"]
+    cls = getattr(sl_errors, name, None) if module == sl_errors.__name__ else None
+    if cls is None and module == "builtins":
+        cls = getattr(builtins, name, None)
+    if isinstance(cls, type) and issubclass(cls, Exception):
+        try:
+            return cls(message)
+        except TypeError:
+            pass
+    return RuntimeError(f"{name}: {message}\n{info['traceback']}")
+
+
+def _rows(pdf: pd.DataFrame, kind: int, step: int, keys: list[str]) -> pd.DataFrame:
+    out = pdf[["partition", "offset", "payload", "key"]].copy()
+    out["_kind"] = np.int32(kind)
+    out["_step"] = np.int32(step)
+    out["_key"] = keys
+    out["_blob"] = None
+    return out
+
+
+def _note(kind: int, step: int, key: str, partition: int, offset: int, blob: bytes) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "partition": np.array([partition], dtype=np.int32),
+            "offset": np.array([offset], dtype=np.int64),
+            "payload": [None], "key": [None],
+            "_kind": np.array([kind], dtype=np.int32),
+            "_step": np.array([step], dtype=np.int32),
+            "_key": [key], "_blob": [blob],
+        },
+        columns=_COLUMNS,
+    )
+
+
+def _key_values(step: Step, batch: RecordBatch) -> np.ndarray:
+    key = getattr(step, "key", None)
+    if key is None:
+        return np.full(len(batch), GLOBAL_KEY, dtype=object)
+    return np.asarray(batch.column(key))
+
+
+def make_tagger(plan: WorkerPlan, keyed: list[int]) -> Callable[[Iterator[pd.DataFrame]], Iterator[pd.DataFrame]]:
+    """The ``mapInPandas`` function: each record, plus one copy per keyed step with its key."""
+
+    def tag(chunks: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        for pdf in chunks:
+            buckets = [f"{p}:{o // 4096 % 4}" for p, o in zip(pdf["partition"], pdf["offset"], strict=True)]
+            yield _rows(pdf, DATA, -1, buckets)
+            raw = raw_from_pandas(pdf, plan.origin, plan.position_kind)
+            index = pd.MultiIndex.from_arrays([pdf["partition"].to_numpy(), pdf["offset"].to_numpy()])
+            done, stage = 0, keyed[0] if keyed else 0
+            try:
+                batch = plan.decode(raw)
+                for stage in keyed:
+                    batch = plan.transform_range(batch, done, stage)
+                    done = stage
+                    keys = _key_values(plan.steps[stage], batch)
+                    where = index.get_indexer(pd.MultiIndex.from_arrays([batch.partitions, batch.offsets]))
+                    yield _rows(pdf.iloc[where], INPUT, stage, [repr(k) for k in keys])
+            except Exception as exc:
+                # the driver raises it when it reaches this step, as the local engine would
+                # (step -1: it passes the keyed operator untouched; the key names the step)
+                first = (int(pdf["partition"].iloc[0]), int(pdf["offset"].iloc[0])) if len(pdf) else (0, 0)
+                yield _note(ERROR, -1, f"error:{stage}", *first, cloudpickle.dumps(error_info(exc)))
+
+    return tag
+
+
+def make_updater(plan: WorkerPlan, timeout_ms: int) -> Callable[[Any, Iterator[pd.DataFrame], Any], Iterator[pd.DataFrame]]:
+    """The ``applyInPandasWithState`` function: one key of one keyed step, one micro-batch."""
+
+    def update(group: Any, chunks: Iterator[pd.DataFrame], state: Any) -> Iterator[pd.DataFrame]:
+        stage, key_text = int(group[0]), str(group[1])
+        if stage < 0:  # records (and tagging errors) on their way to foreachBatch
+            yield from chunks
+            return
+        if state.hasTimedOut:
+            saved = cloudpickle.loads(state.get[0])
+            state.remove()
+            blob = cloudpickle.dumps({"states": {}, "dropped": list(saved["states"]), "evicted": True})
+            yield _note(EVICTED, stage, key_text, -1, -1, blob)
+            return
+        pdf = pd.concat(list(chunks), ignore_index=True).sort_values(["partition", "offset"], kind="stable")
+        first = (int(pdf["partition"].iloc[0]), int(pdf["offset"].iloc[0]))
+        saved = cloudpickle.loads(state.get[0]) if state.exists else {"states": {}, "columns": None}
+        step = plan.steps[stage]
+        step.store = _BoundedKeys(step.store.max_keys)  # type: ignore[attr-defined]
+        step.store.states.update(saved["states"])  # type: ignore[attr-defined]
+        if isinstance(step, KeyedStats):
+            step.columns = saved["columns"]
+        try:
+            batch = plan.transform(plan.decode(raw_from_pandas(pdf, plan.origin, plan.position_kind)), stage)
+            step.apply(batch)
+        except Exception as exc:
+            yield _note(ERROR, stage, key_text, *first, cloudpickle.dumps(error_info(exc)))
+            return
+        states = dict(step.store.states)  # type: ignore[attr-defined]
+        columns = step.columns if isinstance(step, KeyedStats) else None
+        dropped = [k for k in saved["states"] if k not in states]
+        if states:
+            state.update((cloudpickle.dumps({"states": states, "columns": columns}),))
+            state.setTimeoutDuration(timeout_ms)
+        elif state.exists:
+            state.remove()
+        blob = cloudpickle.dumps({"states": states, "dropped": dropped, "columns": columns})
+        yield _note(STATE, stage, key_text, *first, blob)
+
+    return update
+
+
+@dataclass(frozen=True)
+class KeyedRow:
+    """What Spark's keyed operator reported for one key of one step."""
+
+    kind: int
+    partition: int
+    offset: int
+    blob: bytes
+
+
+class KeyedMirror(Step):
+    """Stands in for a keyed step on the driver: installs the states Spark computed."""
+
+    def __init__(self, original: Step) -> None:
+        self.original = original
+        self.name = original.name
+        self.pending: list[KeyedRow] = []
+
+    def apply(self, batch: RecordBatch) -> RecordBatch:
+        rows, self.pending = sorted(self.pending, key=lambda r: (r.partition, r.offset)), []
+        failed = [r for r in rows if r.kind == ERROR]
+        if failed:
+            raise rebuild_error(cloudpickle.loads(failed[0].blob), batch.batch_id)
+        store: _BoundedKeys = self.original.store  # type: ignore[attr-defined]
+        for r in rows:
+            news = cloudpickle.loads(r.blob)
+            for key in news["dropped"]:
+                if store.states.pop(key, None) is not None and news.get("evicted"):
+                    store.evicted += 1
+            for key, value in news["states"].items():
+                store.put(key, value)
+            if isinstance(self.original, KeyedStats) and self.original.columns is None:
+                self.original.columns = news.get("columns")
+        return batch
+
+    def snapshot(self) -> Any:
+        return self.original.snapshot()
+
+    def restore(self, state: Any) -> None:
+        self.original.restore(state)
+
+    def summary(self) -> dict[str, Any]:
+        return self.original.summary()  # type: ignore[attr-defined,no-any-return]
+
+    def describe(self) -> dict[str, Any]:
+        return self.original.describe()
+
+    def close(self) -> None:
+        self.original.close()

@@ -1,0 +1,121 @@
+"""One quiet SparkSession per process, bound to 127.0.0.1.
+
+Starting Spark takes seconds, so every run in a process shares one session
+(``getOrCreate``). Logs are cut to errors, the UI is off, shuffles use few
+partitions and every socket binds to the loopback interface.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Any
+
+from streamlearn.errors import ConfigError
+
+__all__ = ["cores_of", "get_session", "kafka_connector_available"]
+
+_LOG4J = """\
+rootLogger.level = error
+rootLogger.appenderRef.stderr.ref = console
+appender.console.type = Console
+appender.console.name = console
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %d{HH:mm:ss} %p %c{1}: %m%n
+logger.python.name = org.apache.spark.api.python
+logger.python.level = error
+"""
+
+#: pandas >= 3 makes PySpark warn on every import, in every worker
+_QUIET_PYTHON = "ignore:PySpark does not yet fully support pandas:FutureWarning"
+
+
+def cores_of(master: str) -> int:
+    """Cores of a ``local[N]`` master (``local[*]``: this machine's); 2 otherwise."""
+    m = re.fullmatch(r"local(?:\[(\*|\d+)(?:,\d+)?\])?", master.strip())
+    if m is None:
+        return 2
+    n = m.group(1)
+    if n is None:
+        return 1
+    return os.cpu_count() or 2 if n == "*" else max(1, int(n))
+
+
+def _log4j_file() -> str:
+    path = Path(tempfile.gettempdir()) / f"streamlearn-log4j2-{os.getuid()}.properties"
+    if not path.exists() or path.read_text() != _LOG4J:
+        path.write_text(_LOG4J)
+    return str(path)
+
+
+def get_session(master: str = "local[2]", conf: dict[str, Any] | None = None) -> Any:
+    """The process's SparkSession, created on first call.
+
+    Parameters
+    ----------
+    master
+        ``local[N]`` or ``spark://HOST:PORT``; ignored if a session exists.
+    conf
+        Extra Spark settings, applied over ours.
+    """
+    if not re.fullmatch(r"local(\[[^\]]+\])?|spark://[\w.\-]+(:\d+)?(,[\w.\-]+(:\d+)?)*", master):
+        raise ConfigError(f"--master must be local[N] or spark://HOST:PORT, not {master!r}")
+    # the JVM and the Python workers inherit these
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    quiet = os.environ.get("PYTHONWARNINGS", "")
+    if _QUIET_PYTHON not in quiet:
+        os.environ["PYTHONWARNINGS"] = f"{quiet},{_QUIET_PYTHON}" if quiet else _QUIET_PYTHON
+    warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")
+    from pyspark.sql import SparkSession
+
+    cores = cores_of(master)
+    log4j = f"-Dlog4j.configurationFile=file:{_log4j_file()}"
+    settings: dict[str, Any] = {
+        "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
+        "spark.driver.host": "127.0.0.1",
+        "spark.driver.bindAddress": "127.0.0.1",
+        "spark.driver.extraJavaOptions": log4j,
+        "spark.executor.extraJavaOptions": log4j,
+        "spark.sql.shuffle.partitions": str(cores),
+        "spark.default.parallelism": str(cores),
+        "spark.sql.streaming.numRecentProgressUpdates": "10",
+        "spark.sql.execution.arrow.pyspark.enabled": "true",
+        "spark.sql.streaming.stateStore.stateSchemaCheck": "true",
+        "spark.python.worker.reuse": "true",
+        "spark.sql.session.timeZone": "UTC",
+        **(conf or {}),
+    }
+    builder = SparkSession.builder.master(master).appName("streamlearn")
+    for key, value in settings.items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    _register(spark)
+    return spark
+
+
+def _register(spark: Any) -> None:
+    from streamlearn.engines.spark.datasource import StreamlearnDataSource
+
+    if not getattr(spark, "_streamlearn_registered", False):
+        spark.dataSource.register(StreamlearnDataSource)
+        spark._streamlearn_registered = True
+
+
+def kafka_connector_available(spark: Any) -> bool:
+    """Whether the JVM Kafka connector (``format("kafka")``) is on the classpath."""
+    try:
+        spark.sparkContext._jvm.java.lang.Class.forName(
+            "org.apache.spark.sql.kafka010.KafkaSourceProvider"
+        )
+    except Exception:
+        return False
+    return True

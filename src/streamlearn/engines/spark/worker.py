@@ -1,0 +1,107 @@
+"""What executors need to decode records and apply steps, exactly as the driver does.
+
+A :class:`WorkerPlan` is pickled into Spark tasks (keyed state and batch
+prediction). It holds the codec's schema (with roles) and the pipeline's
+steps. Executors see only part of a micro-batch, so only steps that act row
+by row may run there; :func:`row_wise` says which.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from streamlearn.records import make_codec
+from streamlearn.records.batch import RawBatch, RecordBatch
+from streamlearn.records.codec import Codec
+from streamlearn.records.schema import Schema
+from streamlearn.steps.base import Step
+from streamlearn.steps.course import CounterText, FeatureSummary
+from streamlearn.steps.keyed import KeyedState, KeyedStats, _BoundedKeys
+from streamlearn.steps.save import SaveBatches
+from streamlearn.steps.stateless import Filter, Map, Select
+
+__all__ = ["PASS_THROUGH", "WorkerPlan", "raw_from_pandas", "row_wise"]
+
+#: steps that transform a batch row by row: safe on any subset of a batch
+ROW_STEPS: tuple[type[Step], ...] = (Map, Filter, Select, FeatureSummary, CounterText)
+#: steps that return the batch unchanged (their effect is state or files)
+PASS_THROUGH: tuple[type[Step], ...] = (KeyedStats, KeyedState, SaveBatches)
+
+
+def row_wise(steps: Sequence[Step]) -> bool:
+    """Whether every step gives the same rows on a part of a batch as on the whole."""
+    return all(type(s) in ROW_STEPS or type(s) in PASS_THROUGH for s in steps)
+
+
+def fresh_copy(step: Step) -> Step:
+    """A keyed step with its settings but no state (state travels separately)."""
+    twin = copy.copy(step)
+    store = step.store  # type: ignore[attr-defined]
+    twin.store = _BoundedKeys(store.max_keys)  # type: ignore[attr-defined]
+    return twin
+
+
+@dataclass
+class WorkerPlan:
+    """Decoding and steps for executors; ``steps`` hold no per-key state."""
+
+    format: str
+    schema: Schema
+    steps: list[Step]
+    origin: str
+    position_kind: str
+    _codec: Codec | None = field(default=None, repr=False, compare=False)
+
+    @classmethod
+    def build(cls, fmt: str, schema: Schema, steps: Sequence[Step], origin: str, position_kind: str) -> WorkerPlan:
+        light = [fresh_copy(s) if isinstance(s, KeyedStats | KeyedState) else s for s in steps]
+        return cls(fmt, schema, light, origin, position_kind)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_codec"] = None
+        return state
+
+    @property
+    def codec(self) -> Codec:
+        if self._codec is None:
+            codec = make_codec(self.format, self.schema)
+            codec.schema = self.schema
+            self._codec = codec
+        return self._codec
+
+    def decode(self, raw: RawBatch) -> RecordBatch:
+        batch, _ = self.codec.decode(raw)
+        return batch
+
+    def transform(self, batch: RecordBatch, upto: int | None = None) -> RecordBatch:
+        """Apply the row-wise steps before step ``upto`` (all steps if ``None``)."""
+        return self.transform_range(batch, 0, len(self.steps) if upto is None else upto)
+
+    def transform_range(self, batch: RecordBatch, start: int, stop: int) -> RecordBatch:
+        """Apply the row-wise steps ``start`` to ``stop - 1``; the others change no row."""
+        for step in self.steps[start:stop]:
+            if type(step) in ROW_STEPS:
+                batch = step.apply(batch)
+        return batch
+
+
+def raw_from_pandas(pdf: pd.DataFrame, origin: str, position_kind: str, sort: bool = False) -> RawBatch:
+    """A raw batch from the data source's columns (``partition, offset, payload, key``)."""
+    if sort and len(pdf):
+        pdf = pdf.sort_values(["partition", "offset"], kind="stable")
+    keys = pdf["key"].tolist()
+    return RawBatch(
+        origin,
+        [bytes(p) if p is not None else b"" for p in pdf["payload"].tolist()],
+        pdf["partition"].to_numpy(dtype=np.int32),
+        pdf["offset"].to_numpy(dtype=np.int64),
+        keys if any(k is not None for k in keys) else None,
+        position_kind,
+    )

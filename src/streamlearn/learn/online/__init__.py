@@ -1,0 +1,23 @@
+"""River learners behind the streamlearn contract."""
+
+from __future__ import annotations
+
+from streamlearn.learn.online.adapter import RiverClassifier, RiverLearner, RiverRegressor
+from streamlearn.learn.online.convert import RowConverter
+from streamlearn.learn.online.kinds import arf, hat, hoeffding, logreg, nb, pa, sgd
+from streamlearn.learn.online.naive_bayes import MixedNB
+
+__all__ = [
+    "MixedNB",
+    "RiverClassifier",
+    "RiverLearner",
+    "RiverRegressor",
+    "RowConverter",
+    "arf",
+    "hat",
+    "hoeffding",
+    "logreg",
+    "nb",
+    "pa",
+    "sgd",
+]

@@ -1,0 +1,64 @@
+"""A source seen through another format: decode its payloads, encode them anew.
+
+``streamlearn produce linear --format json`` uses it to send the course's
+records as JSON objects instead of NumPy's literal lists.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from streamlearn.records import make_codec
+from streamlearn.records.batch import RawBatch
+from streamlearn.records.codec import Codec
+from streamlearn.sources.base import Progress, Source
+
+__all__ = ["Transcoder"]
+
+
+class Transcoder(Source):
+    """Wraps ``source`` so its payloads come out in ``fmt``.
+
+    Records that do not decode are passed through unchanged, so a consumer
+    still dead-letters them with their original bytes.
+    """
+
+    def __init__(self, source: Source, fmt: str) -> None:
+        self.source = source
+        self.kind = source.kind
+        self.position_kind = source.position_kind
+        self.default_format = fmt
+        self.decoder: Codec = make_codec(source.default_format, getattr(source, "schema", None))
+        self.encoder: Codec = make_codec(fmt, self.decoder.schema)
+
+    def open(self, resume: dict[str, Any] | None = None) -> None:
+        self.source.open(resume)
+
+    def read(self, max_records: int, timeout_s: float = 1.0) -> RawBatch:
+        raw = self.source.read(max_records, timeout_s)
+        if not len(raw):
+            return raw
+        batch, dead = self.decoder.decode(raw)
+        encoded = iter(self.encoder.encode(batch.columns))
+        bad = {(d.partition, d.offset) for d in dead}
+        payloads = [
+            p if (int(part), int(off)) in bad else next(encoded)
+            for p, part, off in zip(raw.payloads, raw.partitions, raw.offsets, strict=True)
+        ]
+        return RawBatch(raw.origin, payloads, raw.partitions, raw.offsets, raw.keys, raw.position_kind)
+
+    @property
+    def exhausted(self) -> bool:
+        return self.source.exhausted
+
+    def position(self) -> dict[str, Any]:
+        return self.source.position()
+
+    def progress(self) -> Progress:
+        return self.source.progress()
+
+    def describe(self) -> dict[str, Any]:
+        return {**self.source.describe(), "format": self.default_format}
+
+    def close(self) -> None:
+        self.source.close()

@@ -9,6 +9,7 @@ import pytest
 
 from streamlearn.errors import ConfigError
 from streamlearn.records import HHAR_SCHEMA, CsvCodec, RawBatch
+from streamlearn.sources.generators import activity
 from streamlearn.sources.generators.activity import (
     DEVICES,
     LABELS,
@@ -55,6 +56,12 @@ def test_deterministic_and_seeded() -> None:
     assert activity_payloads(0, 3_000, seed=7) != activity_payloads(0, 3_000, seed=8)
     # any slice equals the same rows of a longer run
     assert activity_payloads(70_000, 10, seed=7) == activity_payloads(0, 70_010, seed=7)[70_000:]
+    # far rows, and early rows again after their session blocks were dropped,
+    # or in a fresh process (no cached sessions), are the same
+    far, early = activity_payloads(2_500_000, 5, seed=7), activity_payloads(0, 5, seed=7)
+    activity._TABLES.clear()
+    assert activity_payloads(2_500_000, 5, seed=7) == far
+    assert activity_payloads(0, 5, seed=7) == early
 
 
 def test_reads_are_independent_of_chunking() -> None:

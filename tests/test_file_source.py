@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -13,31 +12,13 @@ from streamlearn.records import HHAR_SCHEMA, CsvCodec, JsonCodec, RecordBatch
 from streamlearn.records.batch import DeadLetter
 from streamlearn.sources import files
 from streamlearn.sources.files import FileSource
-from streamlearn.sources.generators.activity import HHAR_HEADER, activity_payloads, activity_rows
-
-BREAK = {
-    "too-few-fields": lambda p: p[:7],
-    "non-numeric-x": lambda p: [*p[:3], b"abc", *p[4:]],
-    "empty-y": lambda p: [*p[:4], b"", *p[5:]],
-    "bad-utf8": lambda p: [*p[:6], b"\xff\xfe", *p[7:]],
-    "blank": lambda p: [],
-}
+from streamlearn.sources.generators.activity import HHAR_HEADER, activity_rows, write_hhar_csv
 
 
-def write_hhar_csv(
-    path: Path, count: int, seed: int = 0, malformed: Mapping[int, str] | None = None,
-    *, crlf: bool = False, final_newline: bool = True,
-) -> Path:
-    """An HHAR CSV file of generated rows; ``malformed`` maps line number -> damage."""
-    lines = [HHAR_HEADER, *activity_payloads(0, count, seed)]
-    for line_no, how in (malformed or {}).items():
-        lines[line_no - 1] = b",".join(BREAK[how](lines[line_no - 1].split(b",")))
-    eol = b"\r\n" if crlf else b"\n"
-    path.write_bytes(eol.join(lines) + (eol if final_newline else b""))
-    return path
-
-
-def drain(src: FileSource, step: int, codec: CsvCodec | JsonCodec | None = None):
+def drain(
+    src: FileSource, step: int, codec: CsvCodec | JsonCodec | None = None
+) -> tuple[list[bytes], list[int], list[RecordBatch], list[DeadLetter]]:
+    """Read a source to the end: payloads, offsets, and decoded batches and dead letters."""
     payloads: list[bytes] = []
     offsets: list[int] = []
     good: list[RecordBatch] = []
@@ -58,7 +39,8 @@ MALFORMED = {10: "too-few-fields", 500: "non-numeric-x", 1001: "empty-y"}
 
 @pytest.mark.parametrize("step", [64, 1000])
 def test_hhar_file_with_three_bad_lines(tmp_path: Path, step: int) -> None:
-    path = write_hhar_csv(tmp_path / "Phones_accelerometer.csv", 1000, malformed=MALFORMED)
+    path = tmp_path / "Phones_accelerometer.csv"
+    assert write_hhar_csv(path, 1000, malformed=MALFORMED) == sorted(MALFORMED)
     src = FileSource(str(path))
     assert src.kind == "csv" and src.default_format == "csv" and src.position_kind == "line"
     assert src.header == HHAR_HEADER and src.schema is HHAR_SCHEMA
@@ -81,10 +63,12 @@ def test_hhar_file_with_three_bad_lines(tmp_path: Path, step: int) -> None:
 
 
 @pytest.mark.parametrize("block", [50, 1 << 20])
-def test_crlf_blank_lines_and_no_final_newline(tmp_path: Path, monkeypatch, block: int) -> None:
+def test_crlf_blank_lines_and_no_final_newline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block: int) -> None:
     monkeypatch.setattr(files, "_BLOCK", block)
     bad = {3: "blank", 4: "blank", 7: "bad-utf8", 60: "blank"}
-    path = write_hhar_csv(tmp_path / "h.csv", 80, malformed=bad, crlf=True, final_newline=False)
+    path = tmp_path / "h.csv"
+    write_hhar_csv(path, 80, malformed=bad, crlf=True)
+    path.write_bytes(path.read_bytes()[:-2])  # no newline after the last line
     src = FileSource(path)
     assert src.header == HHAR_HEADER
     src.open()
@@ -97,9 +81,10 @@ def test_crlf_blank_lines_and_no_final_newline(tmp_path: Path, monkeypatch, bloc
 
 
 @pytest.mark.parametrize("block", [37, 1 << 20])
-def test_resume_from_a_position(tmp_path: Path, monkeypatch, block: int) -> None:
+def test_resume_from_a_position(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block: int) -> None:
     monkeypatch.setattr(files, "_BLOCK", block)
-    path = write_hhar_csv(tmp_path / "h.csv", 300, malformed={50: "blank"}, crlf=True)
+    path = tmp_path / "h.csv"
+    write_hhar_csv(path, 300, malformed={50: "blank"}, crlf=True)
     whole = FileSource(path)
     whole.open()
     all_payloads, all_offsets, _, _ = drain(whole, 1000)
@@ -117,7 +102,8 @@ def test_resume_from_a_position(tmp_path: Path, monkeypatch, block: int) -> None
 
 
 def test_count_limits_and_exhaustion(tmp_path: Path) -> None:
-    path = write_hhar_csv(tmp_path / "h.csv", 20)
+    path = tmp_path / "h.csv"
+    write_hhar_csv(path, 20)
     src = FileSource(path, count=5)
     src.open()
     assert len(src.read(100)) == 5 and src.exhausted
@@ -126,6 +112,18 @@ def test_count_limits_and_exhaustion(tmp_path: Path) -> None:
     src = FileSource(header_only)
     src.open()
     assert src.exhausted and len(src.read(10)) == 0
+
+
+def test_write_hhar_csv_breaks_a_number_of_lines(tmp_path: Path) -> None:
+    path = tmp_path / "h.csv"
+    bad = write_hhar_csv(path, 500, seed=3, malformed=3)
+    assert len(bad) == 3 and all(2 <= n <= 501 for n in bad)
+    src = FileSource(path)
+    src.open()
+    _, _, _, dead = drain(src, 100, CsvCodec())
+    assert [d.offset for d in dead] == bad
+    reasons = " ".join(d.reason for d in dead)
+    assert "fields" in reasons and "not a number" in reasons and "empty" in reasons
 
 
 def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:

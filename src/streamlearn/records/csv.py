@@ -140,7 +140,9 @@ class CsvCodec(Codec):
         except pa.ArrowException:
             return None
 
-    def _precheck(self, payloads: Sequence[bytes], bad: dict[int, str]) -> tuple[list[int], list[bytes]]:
+    def _precheck(
+        self, payloads: Sequence[bytes], bad: dict[int, str]
+    ) -> tuple[list[int], list[bytes]]:
         """Rows worth a batch parse; obviously broken ones get their reason now."""
         want = len(self.schema.fields) - 1
         idx: list[int] = []

@@ -99,7 +99,7 @@ class JsonCodec(Codec):
                     continue
                 if kinds - ({int} if f.kind == "int" else {int, float}):
                     return None  # null, text, booleans, floats for ints: see row by row
-                col = np.array(values, dtype=_dtype(f))
+                col: np.ndarray = np.array(values, dtype=_dtype(f))
                 strict = f.kind == "float" and self.schema.nonfinite == "dead-letter"
                 if strict and not np.isfinite(col).all():
                     return None

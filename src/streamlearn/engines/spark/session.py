@@ -88,7 +88,9 @@ def get_session(master: str = "local[2]", conf: dict[str, Any] | None = None) ->
         "spark.default.parallelism": str(cores),
         "spark.sql.streaming.numRecentProgressUpdates": "10",
         "spark.sql.execution.arrow.pyspark.enabled": "true",
-        "spark.sql.streaming.stateStore.stateSchemaCheck": "true",
+        # a processing-time timeout makes Spark run empty batches forever, so
+        # AvailableNow never ends: idle keys are dropped in batches with records
+        "spark.sql.streaming.noDataMicroBatches.enabled": "false",
         "spark.python.worker.reuse": "true",
         "spark.sql.session.timeZone": "UTC",
         **(conf or {}),

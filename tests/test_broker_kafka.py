@@ -22,8 +22,6 @@ from streamlearn.sources.kafka import KafkaSource
 from streamlearn.sources.memory import MemorySource
 
 pytestmark = pytest.mark.kafka
-# broker, make_topic, topic; a no-op once tests/conftest.py loads them as well
-pytest_plugins = ["kafka_fixtures"]
 
 
 def payloads(n: int, start: int = 0) -> list[bytes]:
@@ -159,6 +157,38 @@ def test_resume_from_position_reads_exactly_the_rest(
         again.close()
     assert len(seen) + len(rest) == n
     assert sorted(map(counter, seen + rest)) == list(range(n))
+
+
+def test_until_end_batches_do_not_depend_on_timing_or_restarts(
+    broker: EmbeddedBroker, make_topic: Callable[..., str]
+) -> None:
+    name = make_topic(3)
+    with KafkaWriter(broker.bootstrap, name, partitions=3) as w:
+        w.write(payloads(4000))
+        w.write(payloads(2000, start=4000), keys=[b"k%d" % (i % 7) for i in range(2000)])
+
+    def batches(resume: dict | None = None, stop_after: int | None = None) -> tuple[list, dict]:
+        src = KafkaSource(name, bootstrap=broker.bootstrap, until_end=True)
+        src.open(resume=resume)
+        out = []
+        try:
+            while not src.exhausted and (stop_after is None or len(out) < stop_after):
+                b = src.read(900, timeout_s=1.0)
+                if len(b):
+                    out.append((b.payloads, b.partitions.tolist(), b.offsets.tolist(), b.keys))
+            return out, src.position()
+        finally:
+            src.close()
+
+    whole, _ = batches()
+    again, _ = batches()
+    head, pos = batches(stop_after=3)
+    tail, _ = batches(resume=pos)
+    assert whole == again == head + tail
+    assert all(len(b[0]) == 900 for b in whole[:-1]) and sum(len(b[0]) for b in whole) == 6000
+    # a batch takes an even share of every unfinished partition, partition after partition
+    first = whole[0][1]
+    assert first == [0] * 300 + [1] * 300 + [2] * 300
 
 
 def test_until_end_ignores_messages_produced_after_open(broker: EmbeddedBroker, topic: str) -> None:

@@ -28,7 +28,6 @@ from streamlearn.sinks.base import BatchResult
 from streamlearn.sources.base import Progress
 
 #: one headless Chromium for the whole session, shared by both browser test modules
-pytest_plugins = ["browser_fixtures"]
 
 REPO = Path(__file__).resolve().parents[1]
 

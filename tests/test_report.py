@@ -13,7 +13,6 @@ import pytest
 from streamlearn.cli import main
 
 #: one headless Chromium for the whole session, shared by both browser test modules
-pytest_plugins = ["browser_fixtures"]
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

@@ -35,8 +35,8 @@ class RingBuffer:
             raise ValueError(f"window size must be >= 1, got {size}")
         self.size = int(size)
         self.y_dtype = y_dtype
-        self.X = np.zeros((0, 0))
-        self.y = np.zeros(0, dtype=y_dtype)
+        self.X: np.ndarray = np.zeros((0, 0))
+        self.y: np.ndarray = np.zeros(0, dtype=y_dtype)
         self.pos = 0  # where the next record goes
         self.count = 0  # records held, at most size
 

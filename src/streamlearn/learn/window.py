@@ -16,28 +16,33 @@ run of records up to the next refit point with one vectorised ``predict``
 call and is record-level prequential: record ``i`` is predicted by a model
 fitted only on records before ``i``, exactly as the loop of
 :meth:`~WindowModel.predict_one` / :meth:`~WindowModel.learn_one` does.
+
+Why records and not calls: how many records a call (a micro-batch) holds
+depends on Kafka and on timing, so refitting per call would make results
+depend on timing and break restarts. To refit every *k* records on the last
+*k*, use ``size=k``; to refit less often than the window turns over, raise
+``every``.
+
+Linear models predict row by row in a fixed summation order (BLAS would
+round a batch differently from a single row), so batch and per-record
+predictions agree bit for bit. For other estimators this holds when their
+``predict`` treats rows independently, as scikit-learn's trees and ensembles
+do. Fits and predictions run on one thread: on a few dozen rows, threads
+only cost.
 """
 
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from sklearn.base import BaseEstimator, clone
 from sklearn.compose import ColumnTransformer
-from sklearn.ensemble import (
-    GradientBoostingClassifier,
-    GradientBoostingRegressor,
-    HistGradientBoostingClassifier,
-    HistGradientBoostingRegressor,
-    RandomForestClassifier,
-    RandomForestRegressor,
-)
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import LinearRegression, LogisticRegression
-from sklearn.pipeline import make_pipeline
+from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from threadpoolctl import ThreadpoolController
 
 from streamlearn.learn.base import NO_CLASS, Classifier, Learner, Regressor
 from streamlearn.learn.ring import RingBuffer
@@ -46,11 +51,32 @@ __all__ = [
     "WindowClassifier",
     "WindowModel",
     "WindowRegressor",
-    "window_gb",
-    "window_hgb",
-    "window_linear",
-    "window_rf",
 ]
+
+
+try:  # the estimators whose predict is exactly the linear score (or its argmax / sign)
+    from sklearn.linear_model._base import LinearClassifierMixin, LinearModel
+
+    _LINEAR: tuple[type, ...] = (LinearModel, LinearClassifierMixin)
+except ImportError:  # private in scikit-learn: fall back to the two we build
+    from sklearn.linear_model import LinearRegression, LogisticRegression
+
+    _LINEAR = (LinearRegression, LogisticRegression)
+
+_CONTROLLER: ThreadpoolController | None = None
+
+
+def _one_thread() -> Any:
+    """Run BLAS and OpenMP on one thread: on a few dozen rows threads only cost.
+
+    (HistGradientBoosting fits a 50-row window 30x faster on one thread on a
+    busy machine.) The controller is made once: discovering the libraries
+    takes milliseconds, switching the limit microseconds.
+    """
+    global _CONTROLLER
+    if _CONTROLLER is None:
+        _CONTROLLER = ThreadpoolController()
+    return _CONTROLLER.limit(limits=1)
 
 
 class WindowModel(Learner):
@@ -110,7 +136,7 @@ class WindowModel(Learner):
         prep = ColumnTransformer(
             [
                 ("num", StandardScaler(), num_cols),
-                ("cat", OneHotEncoder(handle_unknown="ignore"), cat_cols),
+                ("cat", OneHotEncoder(handle_unknown="ignore", sparse_output=False), cat_cols),
             ]
         )
         return make_pipeline(prep, est)
@@ -120,7 +146,7 @@ class WindowModel(Learner):
             X, y = self.window.ordered()
         model = self._make_estimator(X.shape[1])
         try:
-            with warnings.catch_warnings():
+            with warnings.catch_warnings(), _one_thread():
                 warnings.simplefilter("ignore", ConvergenceWarning)
                 self.fitted = self._fit(model, X, y)
             self.n_fits_ += 1
@@ -132,7 +158,10 @@ class WindowModel(Learner):
         return model.fit(X, y)
 
     def _predict_fitted(self, X: np.ndarray) -> np.ndarray:
-        return np.asarray(self.fitted.predict(X), dtype=self._prediction_dtype())
+        scores = _linear_scores(self.fitted, X)
+        if scores is None:
+            return np.asarray(self.fitted.predict(X), dtype=np.float64)
+        return scores[:, 0]
 
     # -- absorbing records -----------------------------------------------------------
     def _absorb(self, X: np.ndarray, y: np.ndarray, fit: bool = True) -> None:
@@ -160,13 +189,15 @@ class WindowModel(Learner):
     def predict_one(self, x: np.ndarray) -> Any:
         if self.fitted is None:
             return self._cold_predict()
-        return self._predict_fitted(self._matrix(x))[0]
+        with _one_thread():
+            return self._predict_fitted(self._matrix(x))[0]
 
     def predict_many(self, X: np.ndarray) -> np.ndarray:
         X = self._matrix(X)
         if self.fitted is None or len(X) == 0:
             return np.full(len(X), self._cold_predict(), dtype=self._prediction_dtype())
-        return self._predict_fitted(X)
+        with _one_thread():
+            return self._predict_fitted(X)
 
     def learn_many(self, X: np.ndarray, y: np.ndarray) -> None:
         """Learn a batch; only the last refit point it crosses is fitted.
@@ -198,7 +229,7 @@ class WindowModel(Learner):
     def test_then_train(self, X: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Record-level prequential; equal to the per-record loop (see module doc)."""
         X, y = self._matrix(X), np.asarray(y, dtype=self._prediction_dtype())
-        out = np.empty(len(X), dtype=self._prediction_dtype())
+        out: np.ndarray = np.empty(len(X), dtype=self._prediction_dtype())
         i = 0
         while i < len(X):
             j = min(len(X), i + self._to_boundary())
@@ -207,7 +238,8 @@ class WindowModel(Learner):
                     out[k] = self._cold_predict()
                     self._absorb(X[k : k + 1], y[k : k + 1])
             else:  # frozen until the refit point at j
-                out[i:j] = self._predict_fitted(X[i:j])
+                with _one_thread():
+                    out[i:j] = self._predict_fitted(X[i:j])
                 self._absorb(X[i:j], y[i:j])
             i = j
         return out
@@ -269,51 +301,31 @@ class WindowClassifier(WindowModel, Classifier):
     def _predict_fitted(self, X: np.ndarray) -> np.ndarray:
         if isinstance(self.fitted, int):
             return np.full(len(X), self.fitted, dtype=np.int64)
-        return np.asarray(self.fitted.predict(X), dtype=np.int64)
+        scores = _linear_scores(self.fitted, X)
+        if scores is None:
+            return np.asarray(self.fitted.predict(X), dtype=np.int64)
+        classes = np.asarray(self.fitted.classes_, dtype=np.int64)
+        if scores.shape[1] == 1:  # binary: one score, positive means classes_[1]
+            return np.where(scores[:, 0] > 0, classes[-1], classes[0])
+        return classes[np.argmax(scores, axis=1)]  # the first maximum, as sklearn
 
 
-# -- the registered kinds ---------------------------------------------------------------
-def _window(
-    task: str, regressor: BaseEstimator, classifier: BaseEstimator, size: int, every: int, one_hot: bool = False
-) -> WindowModel:
-    if task == "classification":
-        return WindowClassifier(classifier, size, every, one_hot)
-    return WindowRegressor(regressor, size, every, one_hot)
+def _linear_scores(model: Any, X: np.ndarray) -> np.ndarray | None:
+    """``X @ coef.T + intercept`` of a fitted linear model, row by row; else ``None``.
 
-
-def window_rf(
-    task: str = "regression", size: int = 50, every: int = 1, seed: int = 0, n_estimators: int = 50
-) -> WindowModel:
-    """Random forest refit on the window (``window-rf``)."""
-    kw = {"n_estimators": int(n_estimators), "random_state": int(seed)}
-    return _window(task, RandomForestRegressor(**kw), RandomForestClassifier(**kw), size, every)
-
-
-def window_gb(
-    task: str = "regression", size: int = 50, every: int = 1, seed: int = 0, n_estimators: int = 100
-) -> WindowModel:
-    """Gradient boosting refit on the window (``window-gb``)."""
-    kw = {"n_estimators": int(n_estimators), "random_state": int(seed)}
-    return _window(task, GradientBoostingRegressor(**kw), GradientBoostingClassifier(**kw), size, every)
-
-
-def window_hgb(
-    task: str = "regression", size: int = 50, every: int = 1, seed: int = 0, max_iter: int = 100
-) -> WindowModel:
-    """Histogram gradient boosting refit on the window (``window-hgb``)."""
-    kw = {"max_iter": int(max_iter), "random_state": int(seed)}
-    return _window(
-        task, HistGradientBoostingRegressor(**kw), HistGradientBoostingClassifier(**kw), size, every
-    )
-
-
-def window_linear(task: str = "regression", size: int = 50, every: int = 1, seed: int = 0) -> WindowModel:
-    """Least squares or logistic regression refit on the window (``window-linear``).
-
-    Numeric columns are standardised and categorical ones one-hot encoded.
-    ``seed`` is accepted for a uniform interface; both fits are deterministic.
+    BLAS rounds a matrix product differently for one row and for many, so
+    ``predict`` on a batch can differ in the last bit from ``predict`` on each
+    row. Summing the columns in a fixed order gives every row the same result
+    whatever the batch, which keeps ``test_then_train`` equal to the loop.
     """
-    return _window(
-        task, LinearRegression(), LogisticRegression(max_iter=1000), size, every, one_hot=True
-    )
-
+    last = model[-1] if isinstance(model, Pipeline) else model
+    if not isinstance(last, _LINEAR):  # e.g. a GLM's predict is not its linear score
+        return None
+    final = cast(Any, last)
+    Z = model[:-1].transform(X) if isinstance(model, Pipeline) else X
+    Z = np.asarray(Z.toarray() if hasattr(Z, "toarray") else Z, dtype=np.float64)
+    coef = np.atleast_2d(np.asarray(final.coef_, dtype=np.float64))
+    out: np.ndarray = np.zeros((len(Z), len(coef)))
+    for j in range(Z.shape[1]):
+        out += Z[:, j : j + 1] * coef[:, j]
+    return out + np.asarray(final.intercept_, dtype=np.float64)

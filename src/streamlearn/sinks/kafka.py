@@ -31,7 +31,9 @@ log = logging.getLogger(__name__)
 
 #: producer settings measured on the embedded broker (benchmarks/kafka_io.py)
 PRODUCER_TUNING: dict[str, Any] = {
-    "linger.ms": 5,
+    # fewer, larger produce requests: ~15% more msg/s than 5 ms and less broker
+    # CPU; 0 ms costs twice the broker CPU. Adds at most 20 ms of latency
+    "linger.ms": 20,
     "batch.num.messages": 10_000,
     "queue.buffering.max.messages": 500_000,
     "queue.buffering.max.kbytes": 262_144,
@@ -41,7 +43,8 @@ PRODUCER_TUNING: dict[str, Any] = {
     "compression.type": "none",
     # the Java client's hash: keyed records land where Java producers put them
     "partitioner": "murmur2_random",
-    # delivery reports only for failures: a callback per message costs ~25%
+    # delivery reports only for failures: a Python callback per message
+    # halves the produce rate (1.0M -> 0.53M msg/s measured)
     "delivery.report.only.error": True,
 }
 #: messages between two ``poll(0)`` calls

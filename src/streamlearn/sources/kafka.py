@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
+import operator
 import time
 from typing import Any
 
@@ -34,6 +35,8 @@ log = logging.getLogger(__name__)
 _MAX_CONSUME = 1_000_000
 _COMMIT_EVERY_S = 5.0
 _LAG_EVERY_S = 1.0
+#: with ``until_end``, give up waiting for a silent partition after this long
+_STALL_S = 30.0
 # unbound C methods: ``map(_VALUE, msgs)`` costs no Python bytecode per message
 _VALUE = Message.value
 _OFFSET = Message.offset
@@ -44,8 +47,9 @@ _ERROR = Message.error
 #: consumer settings measured on the embedded broker (benchmarks/kafka_io.py)
 CONSUMER_TUNING: dict[str, Any] = {
     # librdkafka waits this long to fetch again once its queue is full (default
-    # 1000 ms): with a fast broker that stalls the stream for a second at a time
+    # 1000 ms): with a fast broker that stalls the stream, 3x fewer msg/s
     "fetch.queue.backoff.ms": 10,
+    # larger fetches: fewer round trips, no measurable cost on loopback
     "queued.max.messages.kbytes": 131072,
     "max.partition.fetch.bytes": 4 * 1024 * 1024,
 }
@@ -114,7 +118,8 @@ class KafkaSource(Source):
         self._high: dict[int, int] = {}  # last known high watermarks
         self._active: set[int] = set()
         self._single: int | None = None
-        self._end_lookup = np.zeros(0, dtype=np.int64)
+        self._seen: dict[int, int] = {}  # next offset after the last consumed message
+        self._buf: dict[int, list[RawBatch]] = {}  # consumed, not yet returned (until_end)
         self._consumed = 0
         self._committed: dict[int, int] = {}
         self._last_commit = 0.0
@@ -149,10 +154,7 @@ class KafkaSource(Source):
             self._end = dict(high) if self.until_end else {}
             self._active = {p for p in parts if not self.until_end or self._next[p] < self._end[p]}
             self._single = parts[0] if len(parts) == 1 else None
-            lookup = np.full(max(parts) + 1, np.iinfo(np.int64).max, dtype=np.int64)
-            for p, e in self._end.items():
-                lookup[p] = e
-            self._end_lookup = lookup
+            self._seen, self._buf = dict(self._next), {}
             assignment = [TopicPartition(self.topic, p, self._next[p]) for p in sorted(self._active)]
             if assignment:
                 consumer.assign(assignment)
@@ -238,66 +240,60 @@ class KafkaSource(Source):
 
     # -- reading ------------------------------------------------------------
     def read(self, max_records: int, timeout_s: float = 1.0) -> RawBatch:
+        """Up to ``max_records`` records, in offset order within each partition.
+
+        With ``until_end`` a batch is the next ``max_records`` offsets shared
+        evenly by the unfinished partitions, partition after partition: it
+        depends on the position only, never on fetch timing, so a resumed run
+        reads the very same batches. Otherwise it holds what arrived in time.
+        """
         if self._consumer is None:
             raise SourceError(f"Kafka source '{self.topic}' is not open")
+        if not self._active:
+            return RawBatch.empty(self.topic)
         n = min(max_records, _MAX_CONSUME)
         if self.until_end:
-            n = min(n, sum(self._end[p] - self._next[p] for p in self._active))
-        if n <= 0 or not self._active:
-            return RawBatch.empty(self.topic)
+            batch = self._read_bounded(n, timeout_s)
+        else:
+            batch = self._consume(n, timeout_s) or RawBatch.empty(self.topic)
+            for p, chunk in self._split(batch):
+                self._next[p] = int(chunk.offsets[-1]) + 1
+        self._consumed += len(batch)
+        self._maybe_commit()
+        return batch
+
+    def _consume(self, n: int, timeout_s: float) -> RawBatch | None:
+        """Up to ``n`` messages as a batch, or None when none came in time."""
         # consume() allocates one GC-tracked Message per record; collections
         # triggered by them would cost more than the whole read, so the
         # collector rests until the messages are freed again
         was_enabled = gc.isenabled()
         gc.disable()
         try:
-            fields = self._consume(n, timeout_s)
+            msgs = self._consumer.consume(n, timeout_s)
+            if msgs and any(map(_ERROR, msgs)):
+                msgs = self._without_eof(msgs)
+            if not msgs:
+                return None
+            count = len(msgs)
+            payloads: list[Any] = list(map(_VALUE, msgs))
+            if payloads.count(None):  # tombstones: empty payloads, dead-lettered downstream
+                payloads = [b"" if v is None else v for v in payloads]
+            offsets = np.fromiter(map(_OFFSET, msgs), dtype=np.int64, count=count)
+            if self._single is not None:
+                partitions = np.full(count, self._single, dtype=np.int32)
+            else:
+                partitions = np.fromiter(map(_PARTITION, msgs), dtype=np.int32, count=count)
+            keys: list[bytes | None] | None = list(map(_KEY, msgs))
+            if keys is not None and keys.count(None) == count:
+                keys = None
+            del msgs
+        except KafkaException as exc:
+            raise SourceError(f"reading '{self.topic}' on {self.bootstrap}: {exc.args[0].str()}") from None
         finally:
             if was_enabled:
                 gc.enable()
-        if fields is None:
-            self._check_positions()
-            self._maybe_commit()
-            return RawBatch.empty(self.topic)
-        payloads, offsets, partitions, keys = fields
-        if self.until_end:
-            keep = offsets < self._end_lookup[partitions]
-            if not keep.all():
-                idx = np.flatnonzero(keep)
-                payloads = [payloads[i] for i in idx]
-                keys = None if keys is None else [keys[i] for i in idx]
-                offsets, partitions = offsets[idx], partitions[idx]
-        if len(offsets):
-            self._advance(partitions, offsets)
-        self._consumed += len(offsets)
-        self._maybe_commit()
         return RawBatch(self.topic, payloads, partitions, offsets, keys)
-
-    def _consume(
-        self, n: int, timeout_s: float
-    ) -> tuple[list[bytes], np.ndarray, np.ndarray, list[bytes | None] | None] | None:
-        """Payloads, offsets, partitions and keys of up to ``n`` messages."""
-        try:
-            msgs = self._consumer.consume(n, timeout_s)
-        except KafkaException as exc:
-            raise SourceError(f"reading '{self.topic}' on {self.bootstrap}: {exc.args[0].str()}") from None
-        if msgs and any(map(_ERROR, msgs)):
-            msgs = self._without_eof(msgs)
-        if not msgs:
-            return None
-        count = len(msgs)
-        payloads: list[Any] = list(map(_VALUE, msgs))
-        if payloads.count(None):  # tombstones: an empty payload, dead-lettered downstream
-            payloads = [b"" if v is None else v for v in payloads]
-        offsets = np.fromiter(map(_OFFSET, msgs), dtype=np.int64, count=count)
-        if self._single is not None:
-            partitions = np.full(count, self._single, dtype=np.int32)
-        else:
-            partitions = np.fromiter(map(_PARTITION, msgs), dtype=np.int32, count=count)
-        keys: list[bytes | None] | None = list(map(_KEY, msgs))
-        if keys is not None and keys.count(None) == count:
-            keys = None
-        return payloads, offsets, partitions, keys
 
     def _without_eof(self, msgs: list[Any]) -> list[Any]:
         out = []
@@ -310,37 +306,90 @@ class KafkaSource(Source):
                 raise SourceError(f"reading {where} on {self.bootstrap}: {err.str()}")
         return out
 
-    def _advance(self, partitions: np.ndarray, offsets: np.ndarray) -> None:
-        """Next offsets after the batch: one past each partition's last record."""
+    def _split(self, batch: RawBatch) -> list[tuple[int, RawBatch]]:
+        """The batch's records partition by partition, order kept."""
+        if not len(batch):
+            return []
         if self._single is not None:
-            self._next[self._single] = int(offsets[-1]) + 1
-        else:
-            # offsets rise within a partition: its last occurrence is its maximum
-            rev_parts = partitions[::-1]
-            uniq, first = np.unique(rev_parts, return_index=True)
-            for p, off in zip(uniq.tolist(), offsets[::-1][first].tolist(), strict=True):
-                self._next[p] = off + 1
-        if self.until_end:
-            self._finish([p for p in self._active if self._next[p] >= self._end[p]])
+            return [(self._single, batch)]
+        out = []
+        for p in np.unique(batch.partitions).tolist():
+            idx = np.flatnonzero(batch.partitions == p)
+            out.append((p, _take(batch, idx)))
+        return out
+
+    def _bounds(self, n: int) -> dict[int, int]:
+        """Stop offsets of the next batch: ``n`` offsets shared evenly (water-filling)."""
+        room = {p: self._end[p] - self._next[p] for p in sorted(self._active)}
+        give = dict.fromkeys(room, 0)
+        left = min(n, sum(room.values()))
+        while left > 0:
+            fill = [p for p in room if room[p] > give[p]]
+            share, extra = divmod(left, len(fill))
+            for i, p in enumerate(fill):
+                g = min(room[p] - give[p], share + (i < extra))
+                give[p] += g
+                left -= g
+        return {p: self._next[p] + g for p, g in give.items() if g > 0}
+
+    def _read_bounded(self, n: int, timeout_s: float) -> RawBatch:
+        bounds = self._bounds(n)
+        t0 = last = time.monotonic()
+        got = False
+        while need := sum(b - self._seen[p] for p, b in bounds.items() if self._seen[p] < b):
+            wait = 1.0 if got else max(0.01, min(1.0, timeout_s - (time.monotonic() - t0)))
+            batch = self._consume(need, wait)
+            now = time.monotonic()
+            if batch is None:
+                self._skip_gaps(bounds)
+                if not got and now - t0 >= timeout_s:
+                    return RawBatch.empty(self.topic)  # what came stays buffered
+                if got and now - last > _STALL_S:
+                    log.warning("%s: partitions stalled; returning a partial batch", self.topic)
+                    break
+                continue
+            got, last = True, now
+            for p, part in self._split(batch):
+                self._buf.setdefault(p, []).append(part)
+                self._seen[p] = int(part.offsets[-1]) + 1
+        pieces = []
+        for p, bound in sorted(bounds.items()):
+            chunk = self._cut(p, bound)
+            if chunk is not None:
+                pieces.append(chunk)
+            # everything consumed below the bound is returned (a stalled
+            # partition may not have reached it)
+            self._next[p] = min(bound, self._seen[p])
+        self._finish([p for p in self._active if self._next[p] >= self._end[p]])
+        return _concat(self.topic, pieces) if pieces else RawBatch.empty(self.topic)
+
+    def _cut(self, p: int, bound: int) -> RawBatch | None:
+        """Buffered records of ``p`` below ``bound``; the rest stays buffered."""
+        chunks = self._buf.pop(p, [])
+        if not chunks:
+            return None
+        chunk = _concat(self.topic, chunks)
+        cut = int(np.searchsorted(chunk.offsets, bound))
+        if cut < len(chunk):  # beyond this batch: kept for the next one
+            self._buf[p] = [_take(chunk, np.arange(cut, len(chunk)))]
+            chunk = _take(chunk, np.arange(cut))
+        return chunk if len(chunk) else None
 
     def _finish(self, done: list[int]) -> None:
         if not done:
             return
         self._active.difference_update(done)
         for p in done:
-            self._next[p] = max(self._next[p], self._end[p])
-        with contextlib.suppress(KafkaException):  # batches are truncated anyway
+            self._buf.pop(p, None)  # anything past the end is never returned
+        with contextlib.suppress(KafkaException):
             self._consumer.pause([TopicPartition(self.topic, p) for p in done])
 
-    def _check_positions(self) -> None:
-        """Skip over offsets that hold no message (transaction markers, compaction)."""
-        if not self.until_end or not self._active:
-            return
-        try:
-            pos = self._consumer.position([TopicPartition(self.topic, p) for p in self._active])
-        except KafkaException:
-            return
-        self._finish([tp.partition for tp in pos if tp.offset >= self._end[tp.partition]])
+    def _skip_gaps(self, bounds: dict[int, int]) -> None:
+        """Offsets that hold no message (transaction markers, compaction) count as seen."""
+        waiting = [TopicPartition(self.topic, p) for p, b in bounds.items() if self._seen[p] < b]
+        with contextlib.suppress(KafkaException):
+            for tp in self._consumer.position(waiting):
+                self._seen[tp.partition] = max(self._seen[tp.partition], tp.offset)
 
     def _maybe_commit(self, force: bool = False) -> None:
         now = time.monotonic()
@@ -404,3 +453,33 @@ def _ignore_commit(err: KafkaError | None, partitions: list[Any]) -> None:
     # brokers without group support refuse commits; correctness never needs them
     if err is not None:
         log.debug("courtesy commit refused: %s", err)
+
+
+def _take(batch: RawBatch, idx: np.ndarray) -> RawBatch:
+    """The records at ``idx`` (ascending), without copying when it is all of them."""
+    if len(idx) == len(batch):
+        return batch
+    if len(idx) == 1:
+        pick: Any = lambda items: [items[int(idx[0])]]  # noqa: E731
+    else:
+        getter = operator.itemgetter(*idx.tolist())  # one C loop, not a Python one
+        pick = lambda items: list(getter(items))  # noqa: E731
+    keys = None if batch.keys is None else pick(batch.keys)
+    return RawBatch(batch.origin, pick(batch.payloads), batch.partitions[idx], batch.offsets[idx], keys)
+
+
+def _concat(origin: str, parts: list[RawBatch]) -> RawBatch:
+    if len(parts) == 1:
+        return parts[0]
+    payloads: list[bytes] = []
+    for b in parts:
+        payloads += b.payloads
+    keys: list[bytes | None] | None = None
+    if any(b.keys is not None for b in parts):
+        keys = []
+        for b in parts:
+            keys += b.keys if b.keys is not None else [None] * len(b)
+    return RawBatch(
+        origin, payloads, np.concatenate([b.partitions for b in parts]),
+        np.concatenate([b.offsets for b in parts]), keys,
+    )

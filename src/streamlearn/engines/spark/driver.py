@@ -89,6 +89,8 @@ class BatchDriver:
     error: BaseException | None = None
     last_data: float = field(default_factory=time.monotonic)
     capped: bool = False
+    #: batches whose predictions the executors computed
+    distributed: int = 0
 
     def __call__(self, df: Any, batch_id: int) -> None:
         try:
@@ -103,7 +105,11 @@ class BatchDriver:
 
     def handle(self, df: Any, batch_id: int) -> None:
         if batch_id <= self.state.spark_batch or self.capped:
-            return  # a replay of a batch whose effects are already saved
+            # a replay of a batch whose effects are already saved: skip it, but
+            # let keyed state commit it (Spark checks that every batch does)
+            if self.mirrors:
+                df.write.format("noop").mode("overwrite").save()
+            return
         predict = self.predictor is not None and self.predictor.ready()
         if predict:
             assert self.predictor is not None
@@ -123,6 +129,7 @@ class BatchDriver:
             assert self.predictor is not None
             with self.predictor.precomputed(self.predictor.predictions(table)):
                 result = self.processor.process(raw, self.state.next_batch)
+            self.distributed += 1
         else:
             result = self.processor.process(raw, self.state.next_batch)
         self.state.next_batch += 1

@@ -118,20 +118,22 @@ class SparkEngine(Engine):
         checkpoint_every: int = 1,
     ) -> dict[str, Any]:
         observer = observer or Observer()
-        t0 = time.monotonic()
-        spark = get_session(self.master, self.conf)
-        startup = time.monotonic() - t0
         ref = pipeline.source
         assert not isinstance(ref, str)  # Pipeline parses spec strings
+        # bad sources fail here, in one line, before Spark starts
         source = pipeline.build_source()  # never opened: format, schema, description
-        if isinstance(ref, SourceSpec) and ref.kind == "kafka":
+        if ref_is_kafka(ref):
             from streamlearn.engines.spark.kafka_io import KafkaMeta
 
-            meta = KafkaMeta(ref.bootstrap, ref.target)  # a missing topic fails here, in one line
+            assert isinstance(ref, SourceSpec)
+            meta = KafkaMeta(ref.bootstrap, ref.target)
             try:
                 meta.partitions()
             finally:
                 meta.close()
+        t0 = time.monotonic()
+        spark = get_session(self.master, self.conf)
+        startup = time.monotonic() - t0
         processor = BatchProcessor(pipeline, source)
         until = pipeline.until
         cap = int(until.value) if until.mode == "count" else None
@@ -212,7 +214,12 @@ class SparkEngine(Engine):
             master=self.master,
             elapsed_s=elapsed,
             records_per_s=processor.consumed / elapsed if elapsed > 0 else 0.0,
-            spark_startup_s=startup,
+            spark={
+                "startup_s": startup,
+                "kafka_reader": ("jvm" if jvm_kafka else "python") if ref_is_kafka(ref) else None,
+                "keyed_steps_in_spark": [pipeline.steps[i].name for i in sorted(mirrors)],
+                "distributed_prediction_batches": driver.distributed,
+            },
             source=describe_source(ref, source, state, final_offset(query)),
             interrupted=interrupted,
         )
@@ -245,6 +252,10 @@ class SparkEngine(Engine):
         if driver.error is not None:
             raise driver.error
         return False
+
+
+def ref_is_kafka(ref: Any) -> bool:
+    return isinstance(ref, SourceSpec) and ref.kind == "kafka"
 
 
 def _total(ref: Any, cap: int | None) -> int | None:

@@ -137,6 +137,8 @@ def make_tagger(plan: WorkerPlan, keyed: list[int]) -> Callable[[Iterator[pd.Dat
 def make_updater(plan: WorkerPlan, timeout_ms: int) -> Callable[[Any, Iterator[pd.DataFrame], Any], Iterator[pd.DataFrame]]:
     """The ``applyInPandasWithState`` function: one key of one keyed step, one micro-batch."""
 
+    configured = {i: getattr(s, "columns", None) for i, s in enumerate(plan.steps)}
+
     def update(group: Any, chunks: Iterator[pd.DataFrame], state: Any) -> Iterator[pd.DataFrame]:
         stage, key_text = int(group[0]), str(group[1])
         if stage < 0:  # records (and tagging errors) on their way to foreachBatch
@@ -155,7 +157,8 @@ def make_updater(plan: WorkerPlan, timeout_ms: int) -> Callable[[Any, Iterator[p
         step.store = _BoundedKeys(step.store.max_keys)  # type: ignore[attr-defined]
         step.store.states.update(saved["states"])  # type: ignore[attr-defined]
         if isinstance(step, KeyedStats):
-            step.columns = saved["columns"]
+            # the key's own choice, else the step's setting (an earlier call may have picked)
+            step.columns = saved["columns"] or configured[stage]
         try:
             batch = plan.transform(plan.decode(raw_from_pandas(pdf, plan.origin, plan.position_kind)), stage)
             step.apply(batch)

@@ -29,6 +29,11 @@ appender.console.layout.type = PatternLayout
 appender.console.layout.pattern = %d{HH:mm:ss} %p %c{1}: %m%n
 logger.python.name = org.apache.spark.api.python
 logger.python.level = error
+# a failed query is reported by the engine, in one line, not as a JVM stack
+logger.stream.name = org.apache.spark.sql.execution.streaming
+logger.stream.level = off
+logger.py4j.name = py4j
+logger.py4j.level = off
 """
 
 #: pandas >= 3 makes PySpark warn on every import, in every worker
@@ -44,6 +49,21 @@ def cores_of(master: str) -> int:
     if n is None:
         return 1
     return os.cpu_count() or 2 if n == "*" else max(1, int(n))
+
+
+def _user_paths() -> list[str]:
+    """Folders on the driver's ``sys.path`` outside the Python installation.
+
+    Local executors get them too, so that functions from the user's own
+    modules (steps, update functions) unpickle there as they do here.
+    """
+    installed = {str(Path(p).resolve()) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
+    out = []
+    for entry in sys.path:
+        path = Path(entry or ".").resolve()
+        if path.is_dir() and not any(str(path).startswith(root) for root in installed):
+            out.append(str(path))
+    return out
 
 
 def _log4j_file() -> str:
@@ -69,6 +89,10 @@ def get_session(master: str = "local[2]", conf: dict[str, Any] | None = None) ->
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    if master.startswith("local"):
+        known = os.environ.get("PYTHONPATH", "").split(os.pathsep)
+        extra = [p for p in _user_paths() if p not in known]
+        os.environ["PYTHONPATH"] = os.pathsep.join([*extra, *(k for k in known if k)])
     quiet = os.environ.get("PYTHONWARNINGS", "")
     if _QUIET_PYTHON not in quiet:
         os.environ["PYTHONWARNINGS"] = f"{quiet},{_QUIET_PYTHON}" if quiet else _QUIET_PYTHON

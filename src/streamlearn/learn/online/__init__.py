@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from streamlearn.learn.online.adapter import RiverClassifier, RiverLearner, RiverRegressor
 from streamlearn.learn.online.convert import RowConverter
-from streamlearn.learn.online.kinds import arf, hat, hoeffding, logreg, nb, pa, sgd
 from streamlearn.learn.online.naive_bayes import MixedNB
+from streamlearn.learn.online.scale import ScaleNumbers
 
 __all__ = [
     "MixedNB",
@@ -13,11 +13,5 @@ __all__ = [
     "RiverLearner",
     "RiverRegressor",
     "RowConverter",
-    "arf",
-    "hat",
-    "hoeffding",
-    "logreg",
-    "nb",
-    "pa",
-    "sgd",
+    "ScaleNumbers",
 ]

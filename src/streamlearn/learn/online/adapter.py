@@ -66,9 +66,15 @@ class RiverLearner(Learner):
     # -- setup ----------------------------------------------------------------
     def _ready(self, d: int) -> RowConverter:
         if self.converter is None:
-            names = self.feature_names if len(self.feature_names) == d else [f"x{j}" for j in range(d)]
-            mask = self.categorical_mask if len(self.categorical_mask) == d else np.zeros(d, dtype=bool)
-            self.converter = RowConverter(names, mask, self.encoding)
+            names = (
+                self.feature_names if len(self.feature_names) == d else [f"x{j}" for j in range(d)]
+            )
+            mask = (
+                self.categorical_mask
+                if len(self.categorical_mask) == d
+                else np.zeros(d, dtype=bool)
+            )
+            self.converter = RowConverter(names, list(mask), self.encoding)
             self.model = self._build(self.converter)
         return self.converter
 
@@ -99,12 +105,12 @@ class RiverLearner(Learner):
     # -- the contract ------------------------------------------------------------------
     def predict_one(self, x: np.ndarray) -> Any:
         row = np.asarray(x, dtype=np.float64).reshape(-1)
-        d = self._ready(len(row)).dict(row.tolist())
+        d = self._ready(len(row)).to_dict(row.tolist())
         return self._output(self.model.predict_one(d))
 
     def learn_one(self, x: np.ndarray, y: Any) -> None:
         row = np.asarray(x, dtype=np.float64).reshape(-1)
-        d = self._ready(len(row)).dict(row.tolist())
+        d = self._ready(len(row)).to_dict(row.tolist())
         self.model.learn_one(d, self._target(y))
         self.n_learned += 1
 
@@ -112,7 +118,7 @@ class RiverLearner(Learner):
         X = self._matrix(X)
         if len(X) == 0:
             return
-        dicts = self._ready(X.shape[1]).dicts(X)
+        dicts = self._ready(X.shape[1]).to_dicts(X)
         model, target = self.model, self._target
         for d, yi in zip(dicts, np.asarray(y).tolist(), strict=True):
             model.learn_one(d, target(yi))
@@ -120,24 +126,24 @@ class RiverLearner(Learner):
 
     def predict_many(self, X: np.ndarray) -> np.ndarray:
         X = self._matrix(X)
-        out = np.empty(len(X), dtype=self._prediction_dtype())
+        out: np.ndarray = np.empty(len(X), dtype=self._prediction_dtype())
         if len(X) == 0:
             return out
         conv = self._ready(X.shape[1])
         if self.batch_predict and self.n_learned and hasattr(self.model, "predict_many"):
             preds = self.model.predict_many(conv.frame(X))
             return np.array([self._output(p) for p in preds.tolist()], dtype=out.dtype)
-        for i, d in enumerate(conv.dicts(X)):
+        for i, d in enumerate(conv.to_dicts(X)):
             out[i] = self._output(self.model.predict_one(d))
         return out
 
     def test_then_train(self, X: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Predict then learn each record in turn: the per-record loop, converted once."""
         X = self._matrix(X)
-        out = np.empty(len(X), dtype=self._prediction_dtype())
+        out: np.ndarray = np.empty(len(X), dtype=self._prediction_dtype())
         if len(X) == 0:
             return out
-        dicts = self._ready(X.shape[1]).dicts(X)
+        dicts = self._ready(X.shape[1]).to_dicts(X)
         model, target, output = self.model, self._target, self._output
         for i, (d, yi) in enumerate(zip(dicts, np.asarray(y).tolist(), strict=True)):
             out[i] = output(model.predict_one(d))
@@ -146,7 +152,11 @@ class RiverLearner(Learner):
         return out
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.template!r}, encoding={self.encoding!r}, scale={self.scale})"
+        # River's own repr spans dozens of lines (and a forest prints as a list)
+        return (
+            f"{type(self).__name__}({type(self.template).__name__}, "
+            f"encoding={self.encoding!r}, scale={self.scale})"
+        )
 
 
 class RiverRegressor(RiverLearner, Regressor):

@@ -37,9 +37,9 @@ class RowConverter:
     --------
     >>> import numpy as np
     >>> c = RowConverter(["x", "dev"], [False, True], "onehot")
-    >>> c.dicts(np.array([[0.5, 2.0]]))
+    >>> c.to_dicts(np.array([[0.5, 2.0]]))
     [{'x': 0.5, 'dev=2': 1.0}]
-    >>> RowConverter(["x", "dev"], [False, True], "nominal").dicts(np.array([[0.5, 2.0]]))
+    >>> RowConverter(["x", "dev"], [False, True], "nominal").to_dicts(np.array([[0.5, 2.0]]))
     [{'x': 0.5, 'dev': '2'}]
     """
 
@@ -53,7 +53,7 @@ class RowConverter:
         self.categorical = [j for j, c in enumerate(mask) if c]
         self.numeric_names = tuple(self.names[j] for j in self.numeric)
 
-    def dict(self, row: Sequence[float]) -> dict[str, Any]:
+    def to_dict(self, row: Sequence[float]) -> dict[str, Any]:
         """One row (a list of Python floats) as a dict."""
         names = self.names
         d: dict[str, Any] = {names[j]: row[j] for j in self.numeric}
@@ -65,9 +65,9 @@ class RowConverter:
                 d[names[j]] = str(int(row[j]))
         return d
 
-    def dicts(self, X: np.ndarray) -> list[dict[str, Any]]:
+    def to_dicts(self, X: np.ndarray) -> list[dict[str, Any]]:
         # tolist() gives Python floats once per batch: much faster than per item
-        return [self.dict(row) for row in np.asarray(X, dtype=np.float64).tolist()]
+        return [self.to_dict(row) for row in np.asarray(X, dtype=np.float64).tolist()]
 
     def frame(self, X: np.ndarray) -> pd.DataFrame:
         """A one-hot batch as a DataFrame: River's mini-batch input.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Hashable
 from typing import Any
 
 from river import base, naive_bayes
@@ -33,17 +34,17 @@ class MixedNB(base.Classifier):
         self.counts = naive_bayes.MultinomialNB(alpha=alpha)
 
     @staticmethod
-    def _split(x: dict[str, Any]) -> tuple[dict[str, Any], dict[str, float]]:
+    def _split(x: dict[Hashable, Any]) -> tuple[dict[Hashable, Any], dict[str, float]]:
         numbers = {k: v for k, v in x.items() if not isinstance(v, str)}
         tokens = {f"{k}={v}": 1.0 for k, v in x.items() if isinstance(v, str)}
         return numbers, tokens
 
-    def learn_one(self, x: dict[str, Any], y: Any) -> None:
+    def learn_one(self, x: dict[Hashable, Any], y: Any) -> None:
         numbers, tokens = self._split(x)
         self.gaussian.learn_one(numbers, y)
         self.counts.learn_one(tokens, y)
 
-    def joint_log_likelihood(self, x: dict[str, Any]) -> dict[Any, float]:
+    def joint_log_likelihood(self, x: dict[Hashable, Any]) -> dict[Any, float]:
         numbers, tokens = self._split(x)
         jll = self.gaussian.joint_log_likelihood(numbers)
         if not tokens:
@@ -52,7 +53,7 @@ class MixedNB(base.Classifier):
         cat = self.counts.joint_log_likelihood(tokens)
         return {c: v + cat[c] - math.log(self.counts.p_class(c)) for c, v in jll.items()}
 
-    def predict_proba_one(self, x: dict[str, Any], **kwargs: Any) -> dict[Any, float]:
+    def predict_proba_one(self, x: dict[Hashable, Any], **kwargs: Any) -> dict[Any, float]:
         jll = self.joint_log_likelihood(x)
         if not jll:
             return {}
@@ -60,7 +61,7 @@ class MixedNB(base.Classifier):
         lse = top + math.log(sum(math.exp(v - top) for v in jll.values()))
         return {c: math.exp(v - lse) for c, v in jll.items()}
 
-    def predict_one(self, x: dict[str, Any], **kwargs: Any) -> Any:
+    def predict_one(self, x: dict[Hashable, Any], **kwargs: Any) -> Any:
         # the argmax of the joint log-likelihood, without normalising (first max wins)
         jll = self.joint_log_likelihood(x)
         return max(jll, key=jll.__getitem__) if jll else None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from typing import Any
 
 import pandas as pd
@@ -35,13 +35,13 @@ class ScaleNumbers(base.Transformer):
         self.names = tuple(names)
         self.scaler = preprocessing.StandardScaler()
 
-    def _numbers(self, x: dict[str, Any]) -> dict[str, Any]:
+    def _numbers(self, x: dict[Hashable, Any]) -> dict[Hashable, Any]:
         return {k: x[k] for k in self.names if k in x}
 
-    def learn_one(self, x: dict[str, Any]) -> None:
+    def learn_one(self, x: dict[Hashable, Any]) -> None:
         self.scaler.learn_one(self._numbers(x))
 
-    def transform_one(self, x: dict[str, Any]) -> dict[str, Any]:
+    def transform_one(self, x: dict[Hashable, Any]) -> dict[Hashable, Any]:
         return {**x, **self.scaler.transform_one(self._numbers(x))}
 
     def transform_many(self, X: pd.DataFrame) -> pd.DataFrame:

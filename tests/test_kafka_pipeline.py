@@ -1,0 +1,160 @@
+"""Pipelines on a real embedded broker: produce, run, dead letters, kill and resume."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from streamlearn.sources.generators.course import course_payloads
+
+pytestmark = pytest.mark.kafka
+
+
+def _cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "streamlearn", *args], capture_output=True, text=True, timeout=timeout
+    )
+
+
+def _write(bootstrap: str, topic: str, payloads: list[bytes], partitions: int = 1) -> None:
+    from streamlearn.sinks.kafka import KafkaWriter
+
+    writer = KafkaWriter(bootstrap, topic, partitions=partitions)
+    writer.write(payloads)
+    writer.flush()
+    writer.close()
+
+
+def test_produce_then_run_until_end(broker, topic, workdir: Path):
+    proc = _cli("produce", "linear", "--topic", topic, "--bootstrap", broker.bootstrap, "--count", "20000")
+    assert proc.returncode == 0, proc.stderr
+    assert "produced 20,000 records" in proc.stdout
+    proc = _cli(
+        "run", "--source", f"kafka:{topic}", "--bootstrap", broker.bootstrap, "--task", "regression",
+        "--model", "mean", "--batch-size", "3000", "--until", "end", "--metrics-json", "m.json", "--quiet",
+    )
+    assert proc.returncode == 0, proc.stderr
+    m = json.loads(Path("m.json").read_text())
+    assert m["records_consumed"] == m["records_predicted"] == 20000
+    assert m["batches"] == 7
+    assert m["source"]["kind"] == "kafka" and m["source"]["topic"] == topic
+    assert m["source"]["end_offsets"] == {"0": 20000}
+
+
+def test_one_percent_malformed_messages_reconcile(broker, make_topic, workdir: Path):
+    topic = make_topic(partitions=3)
+    rng = np.random.default_rng(7)
+    payloads = course_payloads("linear", 0, 5000)
+    bad = set(rng.choice(5000, 50, replace=False).tolist())
+    garbage = [b"[1, 2, oops]", b"", b"\xff\xfe", b"[ 0.1, 0.2 ]", b"{not a list}"]
+    payloads = [garbage[i % len(garbage)] if i in bad else p for i, p in enumerate(payloads)]
+    _write(broker.bootstrap, topic, payloads, partitions=3)
+    proc = _cli(
+        "run", "--source", f"kafka:{topic}", "--bootstrap", broker.bootstrap, "--task", "regression",
+        "--model", "mean", "--batch-size", "700", "--dead-letter", "dead.jsonl",
+        "--metrics-json", "m.json", "--quiet",
+    )
+    assert proc.returncode == 0, proc.stderr
+    m = json.loads(Path("m.json").read_text())
+    assert m["records_consumed"] == 5000
+    assert m["dead_letters"] == 50
+    assert m["records_predicted"] + m["dead_letters"] == m["records_consumed"]
+    letters = [json.loads(x) for x in Path("dead.jsonl").read_text().splitlines()]
+    assert len(letters) == 50
+    assert all(d["origin"] == topic and d["reason"] for d in letters)
+    # every bad payload is there, with its own position
+    assert len({(d["partition"], d["offset"]) for d in letters}) == 50
+    assert sorted(d["raw"] for d in letters) == sorted(
+        payloads[i].decode("utf-8", errors="backslashreplace") for i in bad
+    )
+
+
+def _ckpt_batch(folder: Path) -> int:
+    try:
+        _, ckpt = pickle.loads((folder / "state.pkl").read_bytes())
+        return int(ckpt.next_batch)
+    except (FileNotFoundError, EOFError, pickle.UnpicklingError):
+        return 0
+
+
+def _run_args(bootstrap: str, topic: str, tag: str) -> list[str]:
+    return [
+        "run", "--source", f"kafka:{topic}", "--bootstrap", bootstrap, "--task", "regression",
+        "--model", "rls", "--model", "rls:forgetting=0.99", "--model", "mean",
+        "--batch-size", "5000", "--until", "end", "--quiet",
+        "--checkpoint", f"ck-{tag}", "--predictions", f"preds-{tag}",
+        "--dead-letter", f"dead-{tag}.jsonl", "--metrics-json", f"m-{tag}.json",
+    ]
+
+
+def test_kill_and_resume_gives_the_uninterrupted_result(broker, make_topic, workdir: Path):
+    topic = make_topic(partitions=2)
+    payloads = course_payloads("linear", 0, 300_000)
+    for i in range(0, 300_000, 997):
+        payloads[i] = b"[broken"
+    _write(broker.bootstrap, topic, payloads, partitions=2)
+
+    ref = _cli(*_run_args(broker.bootstrap, topic, "ref"))
+    assert ref.returncode == 0, ref.stderr
+
+    rng = np.random.default_rng(int(os.environ.get("STREAMLEARN_KILL_SEED", "11")))
+    targets = sorted(rng.choice(np.arange(3, 57), 3, replace=False).tolist())
+    ck = Path("ck-kill")
+    kills = 0
+    for target in targets:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlearn", *_run_args(broker.bootstrap, topic, "kill")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + 240
+        while proc.poll() is None and _ckpt_batch(ck) < target and time.monotonic() < deadline:
+            time.sleep(0.005)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            kills += 1
+        proc.wait(30)
+    assert kills == 3, "the run ended before it could be killed three times"
+    final = _cli(*_run_args(broker.bootstrap, topic, "kill"))
+    assert final.returncode == 0, final.stderr
+
+    a = json.loads(Path("m-ref.json").read_text())
+    b = json.loads(Path("m-kill.json").read_text())
+    for key in ("records_consumed", "records_predicted", "dead_letters", "cold_start", "batches", "champion"):
+        assert a[key] == b[key], key
+    assert a["source"]["end_offsets"] == b["source"]["end_offsets"]
+    for name, ma in a["models"].items():
+        for k, v in ma.items():
+            if isinstance(v, float):
+                assert b["models"][name][k] == pytest.approx(v, rel=1e-12, abs=1e-12), (name, k)
+            else:
+                assert b["models"][name][k] == v, (name, k)
+    ref_files = sorted(p.name for p in Path("preds-ref").iterdir())
+    assert ref_files == sorted(p.name for p in Path("preds-kill").iterdir())
+    for name in ref_files:
+        assert (Path("preds-ref") / name).read_bytes() == (Path("preds-kill") / name).read_bytes(), name
+    assert Path("dead-ref.jsonl").read_bytes() == Path("dead-kill.jsonl").read_bytes()
+
+
+def test_unreachable_broker_and_missing_topic_are_one_line(broker, workdir: Path):
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = _cli("run", "--source", "kafka:nothing", "--bootstrap", f"127.0.0.1:{port}",
+                "--task", "regression", "--model", "mean", timeout=60)
+    assert proc.returncode != 0
+    assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
+    proc = _cli("run", "--source", "kafka:no-such-topic-here", "--bootstrap", broker.bootstrap,
+                "--task", "regression", "--model", "mean", timeout=60)
+    assert proc.returncode != 0
+    assert "does not exist" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1

@@ -12,6 +12,7 @@ Two reference points come with the table: ``majority`` (what ignoring the
 features gives) and ``last-class`` (the label of the previous row). Activity
 rows come in sessions of hundreds of rows, so ``last-class`` is nearly always
 right: it measures the stream's autocorrelation, not learning from features.
+``--shuffle`` removes that order, leaving only the features to learn from.
 
 Target (DESIGN.md, P3): the default fast classifier at >= 200,000 records/s.
 """
@@ -70,18 +71,24 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=10_000)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--model", action="append", help="spec to run (repeatable)")
+    ap.add_argument("--shuffle", action="store_true",
+                    help="shuffle the rows: no session order left, only the features to learn from")
     args = ap.parse_args()
     specs = args.model or list(DEFAULT_MODELS)
 
     started = time.perf_counter()
     X, y, enc = activity_matrix(args.count, args.seed)
-    print(f"{args.count:,} activity rows (seed {args.seed}), {len(np.unique(y))} classes, "
-          f"generated and encoded in {time.perf_counter() - started:.1f} s")
-    print(f"{'model':<14} {'accuracy':>9} {'2nd half':>9} {'records/s':>12} {'seconds':>8} {'state MB':>9}")
+    if args.shuffle:
+        order = np.random.default_rng(args.seed).permutation(len(y))
+        X, y = X[order], y[order]
+    print(f"{args.count:,} activity rows (seed {args.seed}{', shuffled' if args.shuffle else ''}), "
+          f"{len(np.unique(y))} classes, generated and encoded in {time.perf_counter() - started:.1f} s")
+    w = max(14, *map(len, specs))
+    print(f"{'model':<{w}} {'accuracy':>9} {'2nd half':>9} {'records/s':>12} {'seconds':>8} {'state MB':>9}")
     results = {}
     for spec in specs:
         r = results[spec] = measure(spec, X, y, enc, args.batch_size)
-        print(f"{spec:<14} {100 * r['accuracy']:>8.2f}% {100 * r['second_half']:>8.2f}% "
+        print(f"{spec:<{w}} {100 * r['accuracy']:>8.2f}% {100 * r['second_half']:>8.2f}% "
               f"{r['records_per_s']:>12,.0f} {r['seconds']:>8.2f} {r['state_mb']:>9.2f}", flush=True)
     if "fast" in results:
         rate = results["fast"]["records_per_s"]

@@ -1,8 +1,7 @@
 """Kafka fixtures: one embedded broker per session and a fresh topic per test.
 
-Wire them in with ``from kafka_fixtures import broker, make_topic, topic`` in
-``tests/conftest.py`` (``tests/`` is on ``sys.path`` there). Tests using them
-should carry ``@pytest.mark.kafka``.
+``tests/conftest.py`` loads this module with ``pytest_plugins``. Tests using
+these fixtures should carry ``@pytest.mark.kafka``.
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ engine (results are memoised for the module) and the data stay small.
 
 from __future__ import annotations
 
+import itertools
 import math
 import tempfile
 from collections.abc import Callable
@@ -18,8 +19,11 @@ import pytest
 from streamlearn import Pipeline, run
 from streamlearn.errors import SourceError, UserCodeError
 from streamlearn.sinks.base import BatchResult, Sink
+from streamlearn.sources.factory import parse_source
+from streamlearn.sources.files import FileSource
+from streamlearn.sources.generators.course import course_payloads
 from streamlearn.steps import FeatureSummary, Filter, KeyedState, KeyedStats
-from streamlearn.testing import ListSink
+from streamlearn.testing import ListSink, MemorySource
 
 pytest.importorskip("pyspark")
 pytest_plugins = ["spark_fixtures", "kafka_fixtures"]
@@ -34,6 +38,17 @@ METRIC_KEYS = {
 
 def running_abs_sum(values: list[float], state: float | None) -> float:
     return (state or 0.0) + sum(abs(v) for v in values)
+
+
+def rls_race_per_key(rows: list[tuple[float, float, float]], state: Any) -> Any:
+    """Per key, RLS(1) racing RLS(0.99) predicting z from x and y: (models, squared errors, n)."""
+    from streamlearn.learn.rls import RLS
+
+    models, sse, n = state or ([RLS(), RLS(forgetting=0.99)], [0.0, 0.0], 0)
+    data = np.asarray(rows)
+    for j, model in enumerate(models):
+        sse[j] += float(np.sum((model.test_then_train(data[:, :2], data[:, 2]) - data[:, 2]) ** 2))
+    return models, sse, n + len(data)
 
 
 def regression() -> Pipeline:
@@ -58,13 +73,16 @@ def named(step: KeyedStats, name: str) -> KeyedStats:
 
 
 def keyed() -> Pipeline:
+    # keyed state in Spark's state store, and a batch race predicted on the executors
     return Pipeline(
         "activity", key="User", batch_size=2500, until="count:7000",
+        task="classification", models=["nb"], granularity="batch",
         steps=[
             FeatureSummary(["x", "y", "z"]),
             KeyedStats(["count", "sum", "abssum", "min", "max", "mean", "var", "first", "stack"],
                        key="User", columns=["x", "y", "x_max"]),
             KeyedState(running_abs_sum, key="Device", column="x"),
+            KeyedState(rls_race_per_key, key="User", column=("x", "y", "z"), name="rls_per_user"),
             named(KeyedStats(["mean", "var"], columns=["z"]), "global_z"),
         ],
     )
@@ -82,8 +100,18 @@ def csv_file() -> Pipeline:
 
 
 _FILES = tempfile.mkdtemp(prefix="streamlearn-spark-test-")
+def json_memory() -> Pipeline:
+    # JSON without a schema: executors need the schema inferred from the first batch
+    records = [{"k": "abc"[i % 3], "x": float(i % 7), "y": (i % 2 == 0 and "even") or "odd"} for i in range(120)]
+    return Pipeline(
+        MemorySource(records), task="classification", target="y", models=["last-class"], batch_size=50,
+        steps=[KeyedStats(["count", "mean"], key="k", columns=["x"])],
+    )
+
+
 CASES: dict[str, Callable[[], Pipeline]] = {
     "regression": regression, "classification": classification, "keyed": keyed, "csv": csv_file,
+    "json": json_memory,
 }
 _RUNS: dict[tuple[str, str], tuple[dict[str, Any], ListSink]] = {}
 
@@ -92,7 +120,11 @@ def result(case: str, engine: str) -> tuple[dict[str, Any], ListSink]:
     """The summary and sink of a case on an engine, run once per module."""
     if (case, engine) not in _RUNS:
         sink = ListSink()
-        _RUNS[case, engine] = (run(CASES[case](), engine=engine, sinks=[sink]), sink)
+        summary = run(CASES[case](), engine=engine, sinks=[sink])
+        per_key = summary.get("stats", {}).get("rls_per_user")
+        if per_key is not None:  # learners compare by their errors
+            summary["stats"]["rls_per_user"] = {k: (sse, n) for k, (_, sse, n) in per_key.items()}
+        _RUNS[case, engine] = (summary, sink)
     return _RUNS[case, engine]
 
 
@@ -126,6 +158,93 @@ def same_predictions(a: ListSink, b: ListSink) -> None:
         assert [d.position for d in ra.dead_letters] == [d.position for d in rb.dead_letters]
 
 
+# -- the data source: offsets, admission control, AvailableNow (no Spark needed) ----------
+def reader(source: Any, max_rows: int, cap: int | None = None) -> Any:
+    from streamlearn.engines.spark.datasource import StreamlearnReader
+    from streamlearn.engines.spark.planner import ReaderConfig
+    from streamlearn.sources.factory import SourceSpec
+
+    ref = parse_source(source, count=25) if isinstance(source, str) else source
+    assert isinstance(ref, SourceSpec | MemorySource | FileSource)
+    return StreamlearnReader(ReaderConfig(ref, max_rows, cap))
+
+
+def drain(r: Any, limit: Any) -> list[dict[str, Any]]:
+    """Offsets as Trigger.AvailableNow walks them: until the source returns its start."""
+    offsets = [r.initialOffset()]
+    r.prepareForTriggerAvailableNow()
+    while (end := r.latestOffset(offsets[-1], limit)) != offsets[-1]:
+        offsets.append(end)
+    return offsets
+
+
+def rows(r: Any, start: dict[str, Any], end: dict[str, Any]) -> list[bytes]:
+    return [p for part in r.partitions(start, end) for b in r.read(part) for p in b.column("payload").to_pylist()]
+
+
+def test_reader_admits_at_most_max_rows_and_available_now_drains_everything() -> None:
+    from pyspark.sql.streaming.datasource import ReadAllAvailable, ReadMaxRows
+
+    r = reader("linear", 10)
+    assert r.getDefaultReadLimit() == ReadMaxRows(10)
+    assert [o["next"] for o in drain(r, ReadMaxRows(10))] == [0, 10, 20, 25]
+    assert [o["next"] for o in drain(reader("linear", 10), ReadAllAvailable())] == [0, 25]
+    assert [o["n"] for o in drain(reader("linear", 10, cap=15), ReadMaxRows(10))] == [0, 10, 15]
+    offsets = drain(r, ReadMaxRows(10))
+    got = [p for a, b in itertools.pairwise(offsets) for p in rows(r, a, b)]
+    assert got == course_payloads("linear", 0, 25)
+
+
+def test_file_offsets_replay_the_same_records_after_a_restart(tmp_path: Path) -> None:
+    from pyspark.sql.streaming.datasource import ReadMaxRows
+
+    from streamlearn.sources.generators.activity import write_hhar_csv
+
+    path = tmp_path / "a.csv"
+    write_hhar_csv(path, 30, malformed={5: "blank"})
+    first = reader(FileSource(path), 12)
+    offsets = drain(first, ReadMaxRows(12))
+    assert [o["n"] for o in offsets] == [0, 12, 24, 29]
+    batches = [rows(first, a, b) for a, b in itertools.pairwise(offsets)]
+    again = reader(FileSource(path), 12)  # a new planner: nothing cached, read from the offsets
+    assert [rows(again, a, b) for a, b in itertools.pairwise(offsets)] == batches
+    src = FileSource(path)
+    src.open()
+    assert [p for b in batches for p in b] == src.read(100).payloads
+
+
+def test_lag_is_shared_in_proportion_and_deterministically() -> None:
+    from streamlearn.engines.spark.planner import split_lag
+
+    assert split_lag({"0": 10, "1": 30}, 8) == {"0": 2, "1": 6}
+    assert split_lag({"0": 1, "1": 1, "2": 1}, 2) == {"0": 1, "1": 1, "2": 0}
+    assert split_lag({"0": 5, "1": 0}, -1) == {"0": 5, "1": 0}
+
+
+@pytest.mark.kafka
+def test_kafka_offsets_stop_at_the_end_fixed_when_available_now_starts(broker: Any, make_topic: Any) -> None:
+    from pyspark.sql.streaming.datasource import ReadMaxRows
+
+    from streamlearn.sinks.kafka import KafkaWriter
+
+    name = make_topic(partitions=2)
+    with KafkaWriter(broker.bootstrap, name, partitions=2) as w:
+        w.write([b"[%d, 1.0, 2.0]" % i for i in range(30)])
+    r = reader(parse_source(f"kafka:{name}", bootstrap=broker.bootstrap), 7)
+    start = r.initialOffset()
+    r.prepareForTriggerAvailableNow()
+    with KafkaWriter(broker.bootstrap, name, partitions=2) as w:
+        w.write([b"[%d, 1.0, 2.0]" % i for i in range(30, 40)])  # after the start: not read
+    offsets = [start]
+    while (end := r.latestOffset(offsets[-1], ReadMaxRows(7))) != offsets[-1]:
+        assert end["n"] - offsets[-1]["n"] <= 7
+        offsets.append(end)
+    assert offsets[-1]["n"] == 30 and sum(offsets[-1]["kafka"].values()) == 30
+    got = sorted(p for a, b in itertools.pairwise(offsets) for p in rows(r, a, b))
+    assert got == sorted(b"[%d, 1.0, 2.0]" % i for i in range(30))
+    r.stop()
+
+
 # -- the same pipelines on either engine --------------------------------------------
 def test_race_reports_every_metric_and_reconciles(engine: str) -> None:
     summary, sink = result("regression", engine)
@@ -150,11 +269,13 @@ def test_keyed_statistics_run_on_either_engine(engine: str) -> None:
     users = summary["stats"]["stats"]["keys"]
     assert sum(v["x"]["count"] for v in users.values()) == 7000
     assert len(summary["stats"]["running_abs_sum"]) == 8  # one per device
+    sse, n = summary["stats"]["rls_per_user"][next(iter(users))]
+    assert n == users[next(iter(users))]["x"]["count"] and sse[0] > 0
 
 
 # -- equivalence -------------------------------------------------------------------------
 @pytest.mark.spark
-@pytest.mark.parametrize("case", ["regression", "classification", "keyed", "csv"])
+@pytest.mark.parametrize("case", ["regression", "classification", "keyed", "csv", "json"])
 def test_spark_gives_the_local_engine_results(case: str, spark_session: Any) -> None:
     local, local_sink = result(case, "local")
     spark, spark_sink = result(case, "spark")
@@ -163,7 +284,12 @@ def test_spark_gives_the_local_engine_results(case: str, spark_session: Any) -> 
     if case == "classification":  # batch 1 sets features up on the driver, then executors predict
         assert spark["spark"]["distributed_prediction_batches"] == 2
     if case == "keyed":
-        assert spark["spark"]["keyed_steps_in_spark"] == ["stats", "running_abs_sum", "global_z"]
+        assert spark["spark"]["keyed_steps_in_spark"] == [
+            "stats", "running_abs_sum", "rls_per_user", "global_z",
+        ]
+        assert spark["spark"]["distributed_prediction_batches"] == 2
+    if case == "json":
+        assert spark["spark"]["keyed_steps_in_spark"] == ["stats"]
 
 
 # -- restart -------------------------------------------------------------------------------

@@ -229,3 +229,20 @@ def test_fast_classifier_takes_nan_and_inf():
     X = np.array([[np.nan, 1.0], [np.inf, -np.inf], [0.5, 2.0]] * 10)
     preds = model.test_then_train(X, np.array([0, 1, 1] * 10))
     assert preds[-1] == 1 and np.all(np.isfinite(model.mean))
+
+
+def test_fast_classifier_forgetting_is_exact_and_adapts_to_a_switch():
+    rng = np.random.default_rng(6)
+    X = rng.normal(size=(6000, 2))
+    y = (X[:, 0] > 0).astype(np.int64)
+    y[3000:] = 1 - y[3000:]  # the concept flips halfway
+    batch = FastClassifier(table=512, half_life=200).test_then_train(X, y)
+    loop_model = FastClassifier(table=512, half_life=200)
+    loop = []
+    for i in range(len(X)):
+        loop.append(loop_model.predict_one(X[i]))
+        loop_model.learn_one(X[i], y[i])
+    np.testing.assert_array_equal(batch, loop)
+    never = FastClassifier(table=512).test_then_train(X, y)
+    after = slice(3500, 6000)
+    assert np.mean(batch[after] == y[after]) > 0.9 > np.mean(never[after] == y[after])

@@ -104,12 +104,25 @@ class ModelScore:
                 "mae": float(abs_err.mean()) if n else float("nan"),
             }
         if n:
-            weights = self.fading ** np.arange(n - 1, -1, -1, dtype=np.float64)
+            weights = self._weights(n)
             decay = self.fading**n
             self.faded_loss = self.faded_loss * decay + float(weights @ losses)
             self.faded_weight = self.faded_weight * decay + float(weights.sum())
         self.window.push(losses)
         return losses
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("_cached_weights", None)  # a cache: not part of a checkpoint
+        return state
+
+    def _weights(self, n: int) -> np.ndarray:
+        # batches mostly share one size: keep the last weights (pow is slow)
+        cached = getattr(self, "_cached_weights", None)
+        if cached is None or len(cached) != n:
+            cached = self.fading ** np.arange(n - 1, -1, -1, dtype=np.float64)
+            self._cached_weights = cached
+        return cached
 
     # -- views --------------------------------------------------------------
     @property

@@ -25,7 +25,7 @@ register(
     FastClassifier,
     CLF,
     "default fast classifier: hashed histograms, product of experts (compiled); "
-    "params bins, table, alpha, marginals, clip, max_classes",
+    "params bins, table, alpha, marginals, clip, max_classes, half_life",
 )
 
 # window models: scikit-learn refit on the most recent records

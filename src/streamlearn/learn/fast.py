@@ -16,9 +16,18 @@ class. The experts are:
 
 Cells are hashed into a fixed table of ``table`` buckets per joint expert
 (:data:`SMALL_TABLE` per single-column expert), so the state has a fixed size
-whatever the stream: ``buckets x classes`` ``int32`` counts, with at most ``max_classes`` classes (labels beyond are
-counted in ``n_skipped_`` and not learned). Unknown categories simply land
-in cells with no counts, which leave the prior unchanged.
+whatever the stream: ``buckets x classes`` ``int32`` counts, with at most
+``max_classes`` classes (labels beyond are counted in ``n_skipped_`` and not
+learned). Categories need no bound: they are hashed too. An unknown category
+lands in cells with no counts, which leave the prior unchanged.
+
+Measured on the activity stream (1M rows, see ``benchmarks/classifiers.py``):
+90.2% prequential accuracy at about 0.4 to 0.6 M records/s on one core, and
+89.9% on the same rows shuffled, so the accuracy comes from the features and
+not from the order of the rows.
+
+With ``half_life`` the model forgets: all counts are halved every
+``half_life`` learned records, so it follows drifting streams.
 
 ``test_then_train`` is one compiled loop (numba, no fast-math) made of the
 same row functions as :meth:`~FastClassifier.predict_one` and
@@ -58,6 +67,9 @@ class FastClassifier(Classifier):
     max_classes
         Largest number of classes learned; memory grows with the classes seen,
         up to this bound.
+    half_life
+        Forget: every ``half_life`` learned records all counts are halved
+        (rounding down, so rare cells vanish). 0, the default, never forgets.
 
     Examples
     --------
@@ -79,11 +91,12 @@ class FastClassifier(Classifier):
         marginals: bool = True,
         clip: float = 4.0,
         max_classes: int = 64,
+        half_life: int = 0,
     ) -> None:
         if not bins > 0 or not clip > 0 or not alpha > 0:
             raise ValueError("bins, clip and alpha must be > 0")
-        if table < 1 or max_classes < 1:
-            raise ValueError("table and max_classes must be >= 1")
+        if table < 1 or max_classes < 1 or half_life < 0:
+            raise ValueError("table and max_classes must be >= 1, half_life >= 0")
         super().__init__()
         self._params: dict[str, Any] = {
             "bins": bins,
@@ -92,9 +105,11 @@ class FastClassifier(Classifier):
             "marginals": marginals,
             "clip": clip,
             "max_classes": max_classes,
+            "half_life": half_life,
         }
         self.bins, self.table, self.alpha = float(bins), int(table), float(alpha)
         self.marginals, self.clip, self.max_classes = bool(marginals), float(clip), int(max_classes)
+        self.half_life = int(half_life)
         self.n_features_in_ = -1  # the layout is fixed at the first record
         self.n_skipped_ = 0
 
@@ -122,6 +137,7 @@ class FastClassifier(Classifier):
         self.counts = np.zeros((int(self.sizes.sum()), 0), dtype=np.int32)
         self.totals = np.zeros(int(self.sizes.sum()), dtype=np.int32)
         self.class_counts = np.zeros(0, dtype=np.int64)
+        self.clock = np.zeros(1, dtype=np.int64)  # records learned, for forgetting
         self.n_features_in_ = d
 
     def _grow(self, top: int) -> None:
@@ -155,29 +171,23 @@ class FastClassifier(Classifier):
             self._grow(int(yy.max()))
         return X, yy
 
-    def _run(
-        self, kernel: Any, head: tuple[Any, ...], mid: tuple[Any, ...], tail: tuple[Any, ...]
-    ) -> Any:
-        """Call a kernel as ``kernel(*head, *layout, *mid, *state, *tail)``."""
-        layout = (
-            self.num_idx,
-            self.cat_idx,
-            self.num_mask,
-            self.cat_mask,
-            self.expert_bins,
-            self.clip,
-            self.offsets,
-            self.sizes,
-        )
-        state = (self.mean, self.m2, self.seen, self.counts, self.totals, self.class_counts)
-        return kernel(*head, *layout, *mid, *state, *tail)
+    def _layout(self) -> tuple[Any, ...]:
+        return (
+            self.num_idx, self.cat_idx, self.num_mask, self.cat_mask, self.expert_bins,
+            self.clip, self.offsets, self.sizes, self.half_life,
+        )  # fmt: skip
+
+    def _state(self) -> tuple[np.ndarray, ...]:
+        return (
+            self.mean, self.m2, self.seen, self.counts, self.totals, self.class_counts, self.clock,
+        )  # fmt: skip
 
     # -- the contract ------------------------------------------------------------------
     def predict_many(self, X: np.ndarray) -> np.ndarray:
         X, _ = self._prepare(X)
         out = np.full(len(X), NO_CLASS, dtype=np.int64)
         if len(X):
-            self._run(predict_kernel, (X,), (self.alpha,), (out,))
+            predict_kernel(X, self._layout(), self._state(), self.alpha, out)
         return out
 
     def predict_one(self, x: np.ndarray) -> int:
@@ -186,7 +196,7 @@ class FastClassifier(Classifier):
     def learn_many(self, X: np.ndarray, y: np.ndarray) -> None:
         X, yy = self._prepare(X, y)
         if len(X):
-            self.n_skipped_ += self._run(learn_kernel, (X, yy), (), ())
+            self.n_skipped_ += learn_kernel(X, yy, self._layout(), self._state())
             self.n_learned += len(X)
 
     def learn_one(self, x: np.ndarray, y: Any) -> None:
@@ -197,7 +207,9 @@ class FastClassifier(Classifier):
         X, yy = self._prepare(X, y)
         out = np.empty(len(X), dtype=np.int64)
         if len(X):
-            self.n_skipped_ += self._run(test_then_train_kernel, (X, yy), (self.alpha,), (out,))
+            self.n_skipped_ += test_then_train_kernel(
+                X, yy, self._layout(), self._state(), self.alpha, out
+            )
             self.n_learned += len(X)
         return out
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import itertools
 import logging
-import operator
 import time
 from typing import Any
 
@@ -307,16 +307,18 @@ class KafkaSource(Source):
         return out
 
     def _split(self, batch: RawBatch) -> list[tuple[int, RawBatch]]:
-        """The batch's records partition by partition, order kept."""
+        """The batch as runs of one partition each, order kept.
+
+        librdkafka hands out whole message sets, so runs are long and cutting
+        them is a few slices, not a gather per record.
+        """
         if not len(batch):
             return []
         if self._single is not None:
             return [(self._single, batch)]
-        out = []
-        for p in np.unique(batch.partitions).tolist():
-            idx = np.flatnonzero(batch.partitions == p)
-            out.append((p, _take(batch, idx)))
-        return out
+        parts = batch.partitions
+        edges = [0, *(np.flatnonzero(parts[1:] != parts[:-1]) + 1).tolist(), len(parts)]
+        return [(int(parts[a]), _slice(batch, a, b)) for a, b in itertools.pairwise(edges)]
 
     def _bounds(self, n: int) -> dict[int, int]:
         """Stop offsets of the next batch: ``n`` offsets shared evenly (water-filling)."""
@@ -371,8 +373,8 @@ class KafkaSource(Source):
         chunk = _concat(self.topic, chunks)
         cut = int(np.searchsorted(chunk.offsets, bound))
         if cut < len(chunk):  # beyond this batch: kept for the next one
-            self._buf[p] = [_take(chunk, np.arange(cut, len(chunk)))]
-            chunk = _take(chunk, np.arange(cut))
+            self._buf[p] = [_slice(chunk, cut, len(chunk))]
+            chunk = _slice(chunk, 0, cut)
         return chunk if len(chunk) else None
 
     def _finish(self, done: list[int]) -> None:
@@ -455,17 +457,15 @@ def _ignore_commit(err: KafkaError | None, partitions: list[Any]) -> None:
         log.debug("courtesy commit refused: %s", err)
 
 
-def _take(batch: RawBatch, idx: np.ndarray) -> RawBatch:
-    """The records at ``idx`` (ascending), without copying when it is all of them."""
-    if len(idx) == len(batch):
+def _slice(batch: RawBatch, start: int, stop: int) -> RawBatch:
+    """Records ``start:stop``, without copying when that is all of them."""
+    if start == 0 and stop == len(batch):
         return batch
-    if len(idx) == 1:
-        pick: Any = lambda items: [items[int(idx[0])]]  # noqa: E731
-    else:
-        getter = operator.itemgetter(*idx.tolist())  # one C loop, not a Python one
-        pick = lambda items: list(getter(items))  # noqa: E731
-    keys = None if batch.keys is None else pick(batch.keys)
-    return RawBatch(batch.origin, pick(batch.payloads), batch.partitions[idx], batch.offsets[idx], keys)
+    keys = None if batch.keys is None else batch.keys[start:stop]
+    return RawBatch(
+        batch.origin, batch.payloads[start:stop], batch.partitions[start:stop],
+        batch.offsets[start:stop], keys,
+    )
 
 
 def _concat(origin: str, parts: list[RawBatch]) -> RawBatch:

@@ -26,7 +26,7 @@ from typing import Any
 
 from streamlearn.checkpoint import Checkpointer
 from streamlearn.engines.base import Engine, Observer
-from streamlearn.engines.core import BatchProcessor
+from streamlearn.engines.core import BatchProcessor, sniff_format
 from streamlearn.engines.spark.driver import BatchDriver, DriverState
 from streamlearn.engines.spark.keyed import KeyedMirror
 from streamlearn.engines.spark.partitions import (
@@ -98,7 +98,12 @@ class SparkEngine(Engine):
 
     @staticmethod
     def _peek_codec(processor: BatchProcessor, config: ReaderConfig) -> None:
-        """JSON without a schema: infer it from the first batch, as the processor will."""
+        """Settle format and codec from the first batch now, as ``process`` will.
+
+        Executors need the codec before the first batch: a format to sniff
+        (``auto``) or JSON without a schema are decided on the same records
+        the processor would decide them on, the stream's first batch.
+        """
         planner = make_planner(config)
         try:
             start = planner.initial()
@@ -106,8 +111,15 @@ class SparkEngine(Engine):
             parts = [r for p in planner.partitions(start, end) for r in read_partition(p)]
         finally:
             planner.stop()
-        if parts:
-            processor.codec = processor._json_codec_from(concat_raw(parts))
+        raw = concat_raw(parts) if parts else None
+        if raw is None or not len(raw):
+            return
+        if processor.format == "auto":
+            processor.format = sniff_format(raw.payloads)
+            if processor.format != "json":
+                processor.codec = processor._make_codec(processor.source_schema)
+        if processor.codec is None and processor.format == "json":
+            processor.codec = processor._json_codec_from(raw)
 
     def run(
         self,
@@ -154,7 +166,7 @@ class SparkEngine(Engine):
         state = DriverState.from_checkpoint(saved) if saved is not None else DriverState()
         if saved is not None:
             processor.restore(saved.processor)
-        distribute = self.distribute and BatchPredictor.applies(processor)
+        distribute = self.distribute and BatchPredictor.applies(processor, pipeline.steps)
         if processor.codec is None and (mirrors or distribute):
             self._peek_codec(processor, config)
         if processor.codec is None:  # no JSON object to learn a schema from: all on the driver
@@ -234,9 +246,15 @@ class SparkEngine(Engine):
         from pyspark.errors import StreamingQueryException
 
         until = pipeline.until
+        waiting_since: float | None = None  # idle time counts once the query is up
         try:
             while not query.awaitTermination(WAIT_S):
-                quiet = time.monotonic() - driver.last_data
+                if waiting_since is None and (
+                    query.lastProgress is not None or query.status.get("message", "").startswith("Waiting")
+                ):
+                    waiting_since = time.monotonic()
+                since = max(driver.last_data, waiting_since or time.monotonic())
+                quiet = time.monotonic() - since
                 if driver.capped or (until.mode == "idle" and quiet >= until.value):
                     query.stop()
                     break

@@ -228,7 +228,7 @@ class KafkaPlanner(Planner):
         super().__init__(config)
         self.spec = spec
         self._client: Any = None
-        self._target: dict[str, int] | None = None
+        self._target: dict[str, tuple[int, int]] | None = None
 
     @property
     def client(self) -> Any:
@@ -245,13 +245,11 @@ class KafkaPlanner(Planner):
 
     def prepare_available_now(self) -> None:
         super().prepare_available_now()
-        self._target = {p: m[1] for p, m in self.client.watermarks().items()}
+        self._target = self.client.watermarks()
 
     def _highs(self) -> dict[str, tuple[int, int]]:
-        marks = self.client.watermarks()
-        if self._target is not None:
-            return {p: (lo, self._target.get(p, lo)) for p, (lo, _) in marks.items()}
-        return marks
+        # under AvailableNow the end is fixed: no need to ask the broker again
+        return self._target if self._target is not None else self.client.watermarks()
 
     def latest(self, start: dict[str, Any], max_rows: int | None) -> dict[str, Any]:
         marks = self._highs()

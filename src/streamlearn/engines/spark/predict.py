@@ -16,7 +16,7 @@ a learner treats such a code as unknown (the contract in
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -26,6 +26,7 @@ from pyspark import cloudpickle
 
 from streamlearn.engines.core import BatchProcessor
 from streamlearn.engines.spark.worker import WorkerPlan, raw_from_pandas, row_wise
+from streamlearn.steps.base import Step
 
 __all__ = ["BatchPredictor"]
 
@@ -88,13 +89,9 @@ class BatchPredictor:
         self._broadcast: Any = None
 
     @staticmethod
-    def applies(processor: BatchProcessor) -> bool:
-        """Batch granularity, and steps that give the same rows on part of a batch."""
-        return (
-            processor.race is not None
-            and processor.race.granularity == "batch"
-            and row_wise(processor.pipeline.steps)
-        )
+    def applies(processor: BatchProcessor, steps: Sequence[Step]) -> bool:
+        """Batch granularity, and ``steps`` give the same rows on part of a batch."""
+        return processor.race is not None and processor.race.granularity == "batch" and row_wise(steps)
 
     def ready(self) -> bool:
         # the first batch sets up features and learners: it is predicted on the driver

@@ -12,6 +12,10 @@ River's pandas mini-batch path where the model has one (``batch_predict``).
 ``learn_many`` deliberately loops over ``learn_one``: River's mini-batch
 ``learn_many`` takes one gradient step per batch, which would make learning
 depend on how the stream is cut into batches.
+
+Regression trees fit linear models in their leaves; with categorical
+columns those leaf models see the numeric features only (a category string
+is not a number).
 """
 
 from __future__ import annotations

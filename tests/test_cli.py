@@ -122,3 +122,33 @@ def test_user_step_error_names_step_batch_record_and_shows_user_traceback(workdi
     assert "ZeroDivisionError" in err
     assert "job.py" in err and "line 5" in err
     assert "engines" not in err  # no engine frames
+
+
+def test_rls_race_reaches_the_noise_floor(workdir: Path):
+    rc = main([
+        "run", "--source", "linear", "--count", "200000", "--task", "regression",
+        "--model", "rls", "--model", "rls:forgetting=0.99", "--model", "window-linear:size=50",
+        "--metrics-json", "m.json", "--quiet",
+    ])
+    assert rc == 0
+    m = json.loads(Path("m.json").read_text())
+    noise_floor = 1.0 / 1200.0  # variance of 0.1 * U(0, 1); the intercept takes its mean
+    best = min(m["models"]["rls"]["mse"], m["models"]["rls:forgetting=0.99"]["mse"])
+    assert best <= 1.15 * noise_floor
+    assert m["models"]["window-linear:size=50"]["predicted"] == 200000
+    assert m["champion"].startswith("rls")
+    assert m["significance"]["test"] == "diebold-mariano"
+
+
+def test_river_race_names_a_champion_and_a_p_value(workdir: Path):
+    proc = _cli(
+        "run", "--source", "activity", "--count", "100000", "--task", "classification",
+        "--model", "hoeffding", "--model", "logreg", "--model", "last-class", "--batch-size", "5000",
+        "--metrics-json", "m.json",
+    )
+    assert proc.returncode == 0, proc.stderr
+    m = json.loads(Path("m.json").read_text())
+    assert m["champion"] in ("hoeffding", "logreg", "last-class")
+    assert 0.0 <= m["significance"]["p_value"] <= 1.0
+    assert "champion: " in proc.stdout and "p = " in proc.stdout
+    assert all(v["predicted"] == 100000 for v in m["models"].values())

@@ -64,7 +64,7 @@ def leaderboard_line(summary: dict[str, Any]) -> str:
 def final_table(summary: dict[str, Any]) -> Table:
     classification = summary["task"] == "classification"
     table = Table(title="prequential results", title_justify="left")
-    table.add_column("model")
+    table.add_column("model", overflow="fold")
     table.add_column("predicted", justify="right")
     table.add_column("cold start", justify="right")
     if classification:

@@ -50,10 +50,12 @@ def _runs(bootstrap: str) -> list[tuple[str, str, Pipeline, int]]:
         ),
         (
             "job2-ml",
-            "Job 2: window-trained scikit-learn models (50 records) against RLS on dataNonLinearModel",
+            "Job 2: scikit-learn models on the 50 latest records (refit every 1,000) against RLS "
+            "on dataNonLinearModel",
             Pipeline(
                 kafka("dataNonLinearModel"), task="regression",
-                models=["course-ml", "rls"], batch_size=2000,
+                models=[f"window-{m}:size=50,every=20" for m in ("rf", "linear", "gb")] + ["rls"],
+                batch_size=2000,
             ),
             10,
         ),
@@ -101,8 +103,8 @@ def demo_command(out: Path, dashboard: bool, port: int, activity_rows: int, cour
 
 def _final(console: Console, results: list[tuple[str, dict[str, Any]]], out: Path, took: float) -> None:
     table = Table(title="demo summary", title_justify="left")
-    for col in ("run", "records", "champion", "metric", "records/s", "report"):
-        table.add_column(col)
+    for col in ("run", "records", "champion", "metric", "records/s"):
+        table.add_column(col, overflow="fold")
     for name, s in results:
         champ = s.get("champion") or "-"
         m = s["models"].get(champ, {})
@@ -110,9 +112,8 @@ def _final(console: Console, results: list[tuple[str, dict[str, Any]]], out: Pat
             f"accuracy {100 * m['accuracy']:.2f} %" if s["task"] == "classification" and m
             else f"MSE {m['mse']:.6g}" if m else "-"
         )
-        table.add_row(
-            name, f"{s['records_predicted']:,}", champ, metric, f"{s['records_per_s']:,.0f}",
-            str(out / name / "report.html"),
-        )
+        table.add_row(name, f"{s['records_predicted']:,}", champ, metric, f"{s['records_per_s']:,.0f}")
     console.print(table)
-    console.print(f"demo finished in {took:.0f} s; reports under {out}/ (open report.html in a browser)")
+    for name, _ in results:
+        console.print(f"report: {out / name / 'report.html'}")
+    console.print(f"demo finished in {took:.0f} s")

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from streamlearn import Pipeline, run
+from streamlearn.engines.base import Observer
 from streamlearn.errors import SourceError, UserCodeError
 from streamlearn.sinks.base import BatchResult, Sink
 from streamlearn.sources.factory import parse_source
@@ -30,6 +31,7 @@ pytest_plugins = ["spark_fixtures", "kafka_fixtures"]
 
 #: keys that differ between engines by nature
 ENGINE_KEYS = {"elapsed_s", "records_per_s", "engine", "master", "spark", "interrupted"}
+_FILES = tempfile.mkdtemp(prefix="streamlearn-spark-test-")
 METRIC_KEYS = {
     "records_consumed", "records_predicted", "dead_letters", "cold_start", "batches",
     "elapsed_s", "records_per_s", "task", "models", "champion", "source",
@@ -99,7 +101,6 @@ def csv_file() -> Pipeline:
     )
 
 
-_FILES = tempfile.mkdtemp(prefix="streamlearn-spark-test-")
 def json_memory() -> Pipeline:
     # JSON without a schema: executors need the schema inferred from the first batch
     records = [{"k": "abc"[i % 3], "x": float(i % 7), "y": (i % 2 == 0 and "even") or "odd"} for i in range(120)]
@@ -162,10 +163,8 @@ def same_predictions(a: ListSink, b: ListSink) -> None:
 def reader(source: Any, max_rows: int, cap: int | None = None) -> Any:
     from streamlearn.engines.spark.datasource import StreamlearnReader
     from streamlearn.engines.spark.planner import ReaderConfig
-    from streamlearn.sources.factory import SourceSpec
 
     ref = parse_source(source, count=25) if isinstance(source, str) else source
-    assert isinstance(ref, SourceSpec | MemorySource | FileSource)
     return StreamlearnReader(ReaderConfig(ref, max_rows, cap))
 
 
@@ -313,15 +312,11 @@ class BatchStore(Sink):
         self.by_batch[result.batch_id] = {k: list(v) for k, v in result.predictions.items()}
 
 
-class CrashAfterCheckpoint:
+class CrashAfterCheckpoint(Observer):
     """An observer that dies after batch ``at`` is saved but before Spark commits it."""
 
     def __init__(self, at: int) -> None:
         self.at = at
-
-    def on_start(self, info: dict[str, Any]) -> None: ...
-    def on_idle(self, progress: Any) -> None: ...
-    def on_end(self, summary: dict[str, Any]) -> None: ...
 
     def on_batch(self, result: BatchResult, progress: Any) -> None:
         if result.batch_id == self.at:
@@ -343,7 +338,7 @@ def test_restart_from_checkpoint_equals_an_uninterrupted_run(spark_session: Any,
     # 1: dies after batch 1 is checkpointed: Spark replays it, the driver skips it
     with pytest.raises(Crash):
         run(restartable(), engine="spark", sinks=[store], checkpoint=ckpt,
-            observer=CrashAfterCheckpoint(1))  # type: ignore[arg-type]
+            observer=CrashAfterCheckpoint(1))
     # 2: dies while writing batch 3, before its checkpoint: it is computed again
     store.crash_at = 3
     with pytest.raises(Crash):
@@ -396,7 +391,6 @@ def test_kafka_available_now_drains_the_topic_in_limited_batches(
     spark_session: Any, broker: Any, topic: str
 ) -> None:
     from streamlearn.sinks.kafka import KafkaWriter, produce_from_source
-    from streamlearn.sources.factory import parse_source
     from streamlearn.sources.generators.course import LinearSource
 
     src = LinearSource(count=11_000)
@@ -409,7 +403,7 @@ def test_kafka_available_now_drains_the_topic_in_limited_batches(
         return Pipeline(spec, task="regression", models=["course-rls"], batch_size=4000)
 
     local = run(pipeline())
-    spark = run(pipeline(), engine="spark")
+    spark = run(pipeline(), engine="spark", kafka_reader="python")
     assert spark["spark"]["kafka_reader"] == "python"
     assert spark["records_predicted"] == 11_000 and spark["batches"] == 3
     assert spark["source"]["end_offsets"] == {"0": 11_000}

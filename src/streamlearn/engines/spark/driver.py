@@ -40,12 +40,15 @@ class DriverState:
     #: per partition, the first offset read and the offset after the last one
     first: dict[int, int] = field(default_factory=dict)
     after: dict[int, int] = field(default_factory=dict)
+    #: indices of the keyed steps whose state is in Spark's (a restart must agree)
+    keyed: list[int] | None = None
 
     def position(self) -> dict[str, Any]:
         return {
             "spark_batch": self.spark_batch,
             "first": {str(p): o for p, o in self.first.items()},
             "after": {str(p): o for p, o in self.after.items()},
+            "keyed": self.keyed,
         }
 
     @classmethod
@@ -56,6 +59,7 @@ class DriverState:
             int(pos.get("spark_batch", -1)),
             {int(p): int(o) for p, o in pos.get("first", {}).items()},
             {int(p): int(o) for p, o in pos.get("after", {}).items()},
+            pos.get("keyed"),
         )
 
     def advance(self, raw: RawBatch) -> None:

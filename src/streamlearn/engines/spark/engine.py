@@ -151,8 +151,14 @@ class SparkEngine(Engine):
         cap = int(until.value) if until.mode == "count" else None
         config = ReaderConfig(ref, pipeline.batch_size, cap, cores_of(self.master))
 
+        writer = Checkpointer(Path(checkpoint) / "driver", fingerprint(pipeline) + ":spark") if checkpoint else None
+        saved = writer.load() if writer is not None else None
+        state = DriverState.from_checkpoint(saved) if saved is not None else DriverState()
+        spark_ckpt = str(Path(checkpoint) / "spark") if checkpoint else tempfile.mkdtemp(prefix="streamlearn-spark-")
+        if state.spark_batch >= 0 and not (Path(spark_ckpt) / "offsets").is_dir():
+            raise ConfigError(f"{spark_ckpt} is missing: the learners would see records twice; use a new --checkpoint")
         # keyed steps whose input is row-wise go to Spark; others stay on the driver
-        keyed = [
+        keyed = state.keyed if state.keyed is not None else [
             i for i, s in enumerate(pipeline.steps)
             if isinstance(s, KeyedStats | KeyedState) and row_wise(pipeline.steps[:i])
         ]
@@ -160,10 +166,6 @@ class SparkEngine(Engine):
         if mirrors:
             processor.pipeline = copy.copy(pipeline)
             processor.pipeline.steps = [mirrors.get(i, s) for i, s in enumerate(pipeline.steps)]
-
-        writer = Checkpointer(Path(checkpoint) / "driver", fingerprint(pipeline) + ":spark") if checkpoint else None
-        saved = writer.load() if writer is not None else None
-        state = DriverState.from_checkpoint(saved) if saved is not None else DriverState()
         if saved is not None:
             processor.restore(saved.processor)
         distribute = self.distribute and BatchPredictor.applies(processor, pipeline.steps)
@@ -172,6 +174,7 @@ class SparkEngine(Engine):
         if processor.codec is None:  # no JSON object to learn a schema from: all on the driver
             mirrors, distribute = {}, False
             processor.pipeline = pipeline
+        state.keyed = sorted(mirrors)
         origin, kind = origin_of(ref), position_kind_of(ref)
         plan = None
         if processor.codec is not None:
@@ -187,7 +190,6 @@ class SparkEngine(Engine):
             total=_total(ref, cap),
             elapsed_before=saved.elapsed_s if saved else 0.0,
         )
-        spark_ckpt = str(Path(checkpoint) / "spark") if checkpoint else tempfile.mkdtemp(prefix="streamlearn-spark-")
         df = source_frame(spark, config, jvm_kafka)
         if mirrors:
             assert plan is not None
@@ -258,7 +260,7 @@ class SparkEngine(Engine):
                 if driver.capped or (until.mode == "idle" and quiet >= until.value):
                     query.stop()
                     break
-                if quiet >= 1.0:
+                if until.mode == "idle" and quiet >= 1.0:
                     observer.on_idle(driver.progress())
         except KeyboardInterrupt:
             query.stop()

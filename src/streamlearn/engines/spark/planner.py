@@ -33,6 +33,8 @@ __all__ = ["Planner", "ReaderConfig", "make_planner", "split_lag"]
 
 #: the smallest range worth a Spark task of its own
 MIN_CHUNK = 20_000
+#: seconds a bounded generic source is polled for records it has not delivered yet
+POLL_S = 0.2
 
 
 @dataclass(frozen=True)
@@ -160,8 +162,12 @@ class GenericPlanner(Planner):
         parts: list[RawBatch] = []
         got = 0
         while (want < 0 or got < want) and not source.exhausted:
-            raw = source.read(65_536 if want < 0 else want - got, 0.0)
+            # AvailableNow ends at the first empty answer: a bounded source is
+            # polled until it is exhausted, as the local engine's bounded runs do
+            raw = source.read(65_536 if want < 0 else want - got, POLL_S if self.available_now else 0.0)
             if not len(raw):
+                if self.available_now:
+                    continue
                 break
             parts.append(raw)
             got += len(raw)

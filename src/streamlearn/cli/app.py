@@ -12,6 +12,7 @@ from streamlearn.cli.options import (
     FORMAT,
     KEY,
     RATE,
+    SAVE,
     SEED,
     SOURCE,
 )
@@ -48,6 +49,7 @@ def run(
     dead_letter: str | None = typer.Option(None, help="PATH (JSON lines) or kafka:TOPIC"),
     predictions: str | None = typer.Option(None, help="folder (CSV) or folder.parquet"),
     metrics_json: Path | None = typer.Option(None, help="write the final metrics here"),
+    save: Path | None = SAVE,
     engine: str = typer.Option("local", help="local or spark"),
     master: str = typer.Option("local[2]", help="Spark master URL"),
     rate: float | None = RATE,
@@ -79,6 +81,7 @@ def stats(
     until: str = typer.Option("end", help="end, idle:SECONDS or count:N"),
     metrics_json: Path | None = typer.Option(None, help="write the final statistics here"),
     dead_letter: str | None = typer.Option(None, help="PATH (JSON lines) or kafka:TOPIC"),
+    save: Path | None = SAVE,
     engine: str = typer.Option("local", help="local or spark"),
     master: str = typer.Option("local[2]", help="Spark master URL"),
     rate: float | None = RATE,

@@ -46,6 +46,12 @@ def build_source_spec(p: dict[str, Any]) -> tuple[SourceSpec, Until]:
     return spec, until
 
 
+def _save_steps(p: dict[str, Any]) -> list[Any]:
+    from streamlearn.steps.save import SaveBatches
+
+    return [SaveBatches(p["save"])] if p.get("save") else []
+
+
 def _observer(p: dict[str, Any]) -> Any:
     return ConsoleObserver(quiet=bool(p.get("quiet")))
 
@@ -68,6 +74,7 @@ def run_command(p: dict[str, Any]) -> None:
         batch_interval=p.get("batch_interval"),
         until=until,
         nonfinite=p["nonfinite"],
+        steps=_save_steps(p),
     )
     engine_options = {"master": p["master"]} if p["engine"] == "spark" else {}
     observer = _observer(p)
@@ -100,7 +107,7 @@ def stats_command(p: dict[str, Any]) -> None:
     names = [s.strip() for s in p["stat"].split(",") if s.strip()]
     step = KeyedStats(names, key=p.get("key"), columns=split_columns(p.get("columns")))
     pipeline = Pipeline(
-        spec, format=p.get("format"), key=p.get("key"), steps=[step],
+        spec, format=p.get("format"), key=p.get("key"), steps=[*_save_steps(p), step],
         batch_size=p["batch_size"], until=until,
     )
     engine_options = {"master": p["master"]} if p["engine"] == "spark" else {}

@@ -62,14 +62,14 @@ class Learner(ABC):
             self.learn_one(X[i], y[i])
 
     def predict_many(self, X: np.ndarray) -> np.ndarray:
-        out = np.empty(len(X), dtype=self._prediction_dtype())
+        out: np.ndarray = np.empty(len(X), dtype=self._prediction_dtype())
         for i in range(len(X)):
             out[i] = self.predict_one(X[i])
         return out
 
     def test_then_train(self, X: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Predict each record with everything before it, then learn from it."""
-        out = np.empty(len(X), dtype=self._prediction_dtype())
+        out: np.ndarray = np.empty(len(X), dtype=self._prediction_dtype())
         for i in range(len(X)):
             out[i] = self.predict_one(X[i])
             self.learn_one(X[i], y[i])

@@ -35,9 +35,9 @@ class DeadLetterFile(Sink):
                 with open(self.path, "r+b") as fh:
                     fh.truncate(int(resume.get("bytes", 0)))
                 self.count = int(resume.get("count", 0))
-                self.fh = open(self.path, "ab")
+                self.fh = open(self.path, "ab")  # noqa: SIM115 - held open across batches
             else:
-                self.fh = open(self.path, "wb")
+                self.fh = open(self.path, "wb")  # noqa: SIM115 - held open across batches
         except OSError as exc:
             raise ConfigError(f"cannot write dead letters to {self.path}: {exc.strerror}") from None
 

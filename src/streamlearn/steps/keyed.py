@@ -85,7 +85,7 @@ class KeyedState(Step):
         self.update = update
         self.key = key
         self.columns = (column,) if isinstance(column, str) else tuple(column)
-        self.name = name or getattr(update, "__name__", "keyed_state")
+        self.name = name or str(getattr(update, "__name__", "keyed_state"))
         self.store = _BoundedKeys(max_keys)
 
     def _values(self, batch: RecordBatch, rows: np.ndarray) -> list[Any]:

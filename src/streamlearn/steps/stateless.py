@@ -23,7 +23,7 @@ class Map(Step):
 
     def __init__(self, fn: Callable[[dict[str, Any]], Mapping[str, Any]], name: str | None = None):
         self.fn = fn
-        self.name = name or getattr(fn, "__name__", "map")
+        self.name = name or str(getattr(fn, "__name__", "map"))
 
     def apply(self, batch: RecordBatch) -> RecordBatch:
         results: list[Mapping[str, Any]] = []
@@ -46,7 +46,7 @@ class MapColumns(Step):
         self, fn: Callable[[Mapping[str, np.ndarray]], Mapping[str, np.ndarray]], name: str | None = None
     ):
         self.fn = fn
-        self.name = name or getattr(fn, "__name__", "map_columns")
+        self.name = name or str(getattr(fn, "__name__", "map_columns"))
 
     def apply(self, batch: RecordBatch) -> RecordBatch:
         if not len(batch):
@@ -63,7 +63,7 @@ class Filter(Step):
 
     def __init__(self, predicate: Callable[[dict[str, Any]], bool], name: str | None = None):
         self.predicate = predicate
-        self.name = name or getattr(predicate, "__name__", "filter")
+        self.name = name or str(getattr(predicate, "__name__", "filter"))
 
     def apply(self, batch: RecordBatch) -> RecordBatch:
         keep = np.zeros(len(batch), dtype=bool)

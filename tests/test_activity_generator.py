@@ -9,7 +9,7 @@ import pytest
 
 from streamlearn.errors import ConfigError
 from streamlearn.records import HHAR_SCHEMA, CsvCodec, RawBatch
-from streamlearn.sources.generators import activity
+from streamlearn.sources.generators import activity_sessions
 from streamlearn.sources.generators.activity import (
     DEVICES,
     LABELS,
@@ -59,7 +59,7 @@ def test_deterministic_and_seeded() -> None:
     # far rows, and early rows again after their session blocks were dropped,
     # or in a fresh process (no cached sessions), are the same
     far, early = activity_payloads(2_500_000, 5, seed=7), activity_payloads(0, 5, seed=7)
-    activity._TABLES.clear()
+    activity_sessions._TABLES.clear()
     assert activity_payloads(2_500_000, 5, seed=7) == far
     assert activity_payloads(0, 5, seed=7) == early
 

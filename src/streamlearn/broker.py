@@ -44,6 +44,15 @@ from typing import IO, Any
 
 from streamlearn.errors import MissingExtraError, SourceError
 
+# the client helpers live in streamlearn.kafka_client; re-exported for old imports
+from streamlearn.kafka_client import (
+    ClientErrors,
+    client_config,
+    fetch_metadata,
+    librdkafka_logger,
+    topic_partitions,
+)
+
 __all__ = [
     "ClientErrors", "EmbeddedBroker", "client_config", "fetch_metadata", "free_port",
     "librdkafka_logger", "run_broker_forever", "topic_partitions",
@@ -289,97 +298,6 @@ class EmbeddedBroker:
         # last resort when the owner forgot stop(); never raises at shutdown
         with contextlib.suppress(Exception):
             self.stop(timeout_s=0.5)
-
-
-_quiet: logging.Logger | None = None
-
-
-def librdkafka_logger() -> logging.Logger:
-    """Where librdkafka's own log lines go (the ``logger`` client setting).
-
-    Silent unless the user adds a handler to ``streamlearn.kafka.librdkafka``:
-    connection errors reach users as one-line :class:`SourceError` instead.
-    """
-    global _quiet
-    if _quiet is None:
-        _quiet = logging.getLogger("streamlearn.kafka.librdkafka")
-        _quiet.addHandler(logging.NullHandler())
-        _quiet.propagate = False
-    return _quiet
-
-
-# -- talking to any broker ---------------------------------------------------------
-class ClientErrors:
-    """``error_cb`` target: remembers why the brokers cannot be reached."""
-
-    def __init__(self) -> None:
-        self.all_down = False
-        self.last: str | None = None
-
-    def __call__(self, err: Any) -> None:
-        from confluent_kafka import KafkaError
-
-        if err.code() == KafkaError._ALL_BROKERS_DOWN:
-            self.all_down = True
-        elif self.last is None or err.code() in (KafkaError._TRANSPORT, KafkaError._RESOLVE):
-            # "host:port/bootstrap: Connect to ... failed: Connection refused (after 0ms ...)"
-            text = err.str().rpartition("failed: ")[2]
-            self.last = text.split(" (after ")[0]
-
-
-def client_config(bootstrap: str, errors: ClientErrors, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Settings every client of ours shares: bounded timeouts, quiet logs."""
-    conf: dict[str, Any] = {
-        "bootstrap.servers": bootstrap,
-        "client.id": "streamlearn",
-        "socket.timeout.ms": 10_000,
-        "socket.connection.setup.timeout.ms": 10_000,
-        "error_cb": errors,
-        "logger": librdkafka_logger(),
-    }
-    conf.update(extra or {})
-    return conf
-
-
-def fetch_metadata(client: Any, bootstrap: str, errors: ClientErrors, timeout_s: float) -> Any:
-    """All topics' metadata, or a one-line :class:`SourceError` within ``timeout_s``.
-
-    The full topic list is asked for on purpose: a metadata request naming a
-    topic may create it (Tansu does so for producer and admin clients).
-    """
-    from confluent_kafka import KafkaException
-
-    t0 = time.monotonic()
-    deadline = t0 + timeout_s
-    while True:
-        try:
-            return client.list_topics(timeout=max(0.1, min(1.0, deadline - time.monotonic())))
-        except KafkaException as exc:
-            reason = exc.args[0].str() if exc.args else str(exc)
-        if hasattr(client, "poll"):
-            client.poll(0)  # serves error_cb
-        now = time.monotonic()
-        # "connection refused" is final enough after a couple of reconnect attempts
-        if now > deadline or (errors.all_down and now - t0 > 2.0):
-            why = errors.last or reason
-            raise SourceError(
-                f"cannot reach Kafka at {bootstrap} ({why}); start one with "
-                "`streamlearn broker` or pass --bootstrap HOST:PORT"
-            )
-
-
-def topic_partitions(metadata: Any, topic: str, bootstrap: str) -> list[int]:
-    """The topic's partition ids, or a one-line :class:`SourceError`."""
-    from confluent_kafka import KafkaError
-
-    tm = metadata.topics.get(topic)
-    if tm is None or (tm.error is not None and tm.error.code() == KafkaError.UNKNOWN_TOPIC_OR_PART):
-        raise SourceError(f"topic '{topic}' does not exist on {bootstrap}")
-    if tm.error is not None:
-        raise SourceError(f"topic '{topic}' on {bootstrap}: {tm.error.str()}")
-    if not tm.partitions:
-        raise SourceError(f"topic '{topic}' on {bootstrap} has no partitions")
-    return sorted(tm.partitions)
 
 
 def run_broker_forever(port: int = 9092, out: Callable[[str], None] = print) -> None:

@@ -2,15 +2,14 @@
 
 Decoding parses a whole batch at once with pyarrow. Only when that fails does
 it narrow down (splitting in parts) to the rows at fault and check them one by one in
-Python, so a bad row costs little and always gets a precise reason.
+Python (:mod:`streamlearn.records.csv_row`), so a bad row costs little and always gets
+a precise reason. :func:`schema_from_header` lives in :mod:`streamlearn.records.csv_schema`.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import math
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -22,23 +21,17 @@ import pyarrow.csv as pacsv
 from streamlearn.errors import ConfigError
 from streamlearn.records.batch import DeadLetter, RawBatch, RecordBatch
 from streamlearn.records.codec import Codec
-from streamlearn.records.schema import HHAR_COLUMNS, HHAR_SCHEMA, Field, Schema
+from streamlearn.records.csv_row import parse_row
+from streamlearn.records.csv_schema import schema_from_header
+from streamlearn.records.schema import HHAR_SCHEMA, Field, Schema
 
 __all__ = ["CsvCodec", "schema_from_header"]
 
-# The number grammar pyarrow accepts, so that the per-row path agrees with it.
-_FLOAT_RE = re.compile(
-    r"[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|inf(?:inity)?|nan)", re.I | re.A
-)
-_INT_RE = re.compile(r"-?[0-9]+")
-_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 #: below this many rows, suspicious rows are checked one by one in Python
 _LEAF = 256
 _SPLIT = 8
 #: decoded pieces: (row indices in the raw batch, columns)
 _Parts = list[tuple[np.ndarray, dict[str, np.ndarray]]]
-_TARGET_NAMES = ("gt", "label", "target", "class", "y", "activity")
-_ID_NAMES = re.compile(r"(?i)^(index|id|.*_id|counter|.*time.*|timestamp)$")
 
 
 def _dtype(f: Field) -> type:
@@ -153,7 +146,7 @@ class CsvCodec(Codec):
             if not broken and b'"' not in line:
                 broken = line.count(self._sep) != want
             if broken:
-                out = self._parse_row(line)
+                out = parse_row(line, self.schema, self.delimiter)
                 bad[i] = out if isinstance(out, str) else "record spans several lines"
             else:
                 idx.append(i)
@@ -227,7 +220,7 @@ class CsvCodec(Codec):
         good: list[int] = []
         rows: list[list[Any]] = []
         for i, line in zip(idx, lines, strict=True):
-            out = self._parse_row(line)
+            out = parse_row(line, self.schema, self.delimiter)
             if isinstance(out, str):
                 bad[i] = out
             else:
@@ -239,54 +232,6 @@ class CsvCodec(Codec):
                 for j, f in enumerate(self.schema.fields)
             }
             parts.append((np.asarray(good, dtype=np.int64), cols))
-
-    def _parse_row(self, line: bytes) -> list[Any] | str:
-        """Values of one line, or the reason it is not a valid record."""
-        fields = self.schema.fields
-        if not line.strip():
-            return "empty record"
-        try:
-            text = line.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            return f"not valid UTF-8 at byte {exc.start}"
-        try:
-            rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=self.delimiter, strict=True))
-        except csv.Error as exc:
-            return f"bad CSV quoting: {exc}"
-        if len(rows) != 1:
-            return "record spans several lines"
-        values = rows[0]
-        if len(values) != len(fields):
-            return f"expected {len(fields)} fields, got {len(values)}"
-        strict = self.schema.nonfinite == "dead-letter"
-        out: list[Any] = []
-        for f, v in zip(fields, values, strict=True):
-            if v == "":
-                if not f.optional:
-                    return f"field {f.name!r} is empty"
-                out.append("" if f.kind == "str" else math.nan)
-                continue
-            if f.kind == "str":
-                out.append(v)
-                continue
-            s = v.strip(" \t")
-            if not s:
-                return f"field {f.name!r} is blank"
-            if f.kind == "int":
-                if not _INT_RE.fullmatch(s):
-                    return f"field {f.name!r}: not an integer: {v!r}"
-                number = int(s)
-                if not _INT64_MIN <= number <= _INT64_MAX:
-                    return f"field {f.name!r}: integer out of range: {v!r}"
-                out.append(number)
-                continue
-            if not _FLOAT_RE.fullmatch(s):
-                return f"field {f.name!r}: not a number: {v!r}"
-            x = float(s)
-            if strict and not math.isfinite(x):
-                return f"field {f.name!r} is not finite: {x!r}"
-            out.append(x)
-        return out
 
     def _assemble(
         self, raw: RawBatch, parts: _Parts, bad: dict[int, str]
@@ -369,61 +314,3 @@ def _to_arrow(f: Field, col: np.ndarray) -> pa.Array:
         return pa.array(col, from_pandas=True).cast(pa.int64())
     # NaN in an optional field means "missing" and is written as an empty field.
     return pa.array(col.astype(np.float64), type=pa.float64(), from_pandas=f.optional)
-
-
-def schema_from_header(
-    header: bytes | str,
-    sample: Sequence[bytes | str] = (),
-    *,
-    target: str | None = None,
-    delimiter: str = ",",
-) -> Schema:
-    """A schema from a CSV header line, guessing kinds from sample rows.
-
-    The HHAR header gives :data:`HHAR_SCHEMA` with its roles. Otherwise a
-    column is ``int`` when it looks like an identifier or a time (``Index``,
-    ``id``, ``*time*``) and all its sample values are integers, ``float`` when
-    all its values are numbers, and ``str`` otherwise. A column with an empty
-    value in the sample is optional. The target is ``target`` or the first of
-    gt, label, target, class, y, activity; other text columns are categorical
-    and identifier-like columns are ignored as features.
-
-    Examples
-    --------
-    >>> schema_from_header(b"Index,Arrival_Time,Creation_Time,x,y,z,User,Model,Device,gt\\r\\n").target
-    'gt'
-    """
-    text = header.decode("utf-8-sig") if isinstance(header, bytes) else header.lstrip("\ufeff")
-    names = [n.strip() for n in next(csv.reader([text.rstrip("\r\n")], delimiter=delimiter), [])]
-    if not names or any(not n for n in names):
-        raise ConfigError(f"CSV header has an empty column name: {text.strip()!r}")
-    if target is not None and target not in names:
-        raise ConfigError(f"target {target!r} is not a column (columns: {', '.join(names)})")
-    if tuple(names) == HHAR_COLUMNS:
-        return HHAR_SCHEMA if target in (None, "gt") else HHAR_SCHEMA.with_roles(target=target)
-    seen: list[list[str]] = [[] for _ in names]
-    for row in sample:
-        line = row.decode("utf-8", "replace") if isinstance(row, bytes) else row
-        values = next(csv.reader([line.rstrip("\r\n")], delimiter=delimiter), [])
-        if len(values) == len(names):
-            for j, v in enumerate(values):
-                seen[j].append(v.strip(" \t"))
-    fields: list[Field] = []
-    ignore: list[str] = []
-    for name, values in zip(names, seen, strict=True):
-        filled = [v for v in values if v]
-        identifier = bool(_ID_NAMES.match(name))
-        if filled and identifier and all(_INT_RE.fullmatch(v) for v in filled):
-            kind = "int"
-        elif all(_FLOAT_RE.fullmatch(v) for v in filled):
-            kind = "float"
-        else:
-            kind = "str"
-        if identifier and kind != "str":
-            ignore.append(name)
-        fields.append(Field(name, kind, optional=len(filled) < len(values)))
-    if target is None:
-        lower = {n.lower(): n for n in names}
-        target = next((lower[t] for t in _TARGET_NAMES if t in lower), None)
-    categorical = tuple(f.name for f in fields if f.kind == "str" and f.name != target)
-    return Schema(tuple(fields), target=target, categorical=categorical, ignore=tuple(ignore))

@@ -9,8 +9,6 @@ tools, asynchronously, ignoring failures.
 from __future__ import annotations
 
 import contextlib
-import gc
-import itertools
 import logging
 import time
 from typing import Any
@@ -21,9 +19,16 @@ from streamlearn.broker import ClientErrors, client_config, fetch_metadata, topi
 from streamlearn.errors import ConfigError, MissingExtraError, SourceError
 from streamlearn.records.batch import RawBatch
 from streamlearn.sources.base import Progress, Source
+from streamlearn.sources.kafka_messages import (
+    concat_batches,
+    consume_batch,
+    slice_batch,
+    split_runs,
+)
+from streamlearn.sources.kafka_offsets import share_bounds, start_offsets, true_ends, watermarks
 
 try:
-    from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
+    from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 except ImportError as exc:  # pragma: no cover - depends on the install
     raise MissingExtraError("Kafka", "kafka") from exc
 
@@ -37,12 +42,6 @@ _COMMIT_EVERY_S = 5.0
 _LAG_EVERY_S = 1.0
 #: with ``until_end``, give up waiting for a silent partition after this long
 _STALL_S = 30.0
-# unbound C methods: ``map(_VALUE, msgs)`` costs no Python bytecode per message
-_VALUE = Message.value
-_OFFSET = Message.offset
-_PARTITION = Message.partition
-_KEY = Message.key
-_ERROR = Message.error
 
 #: consumer settings measured on the embedded broker (benchmarks/kafka_io.py)
 CONSUMER_TUNING: dict[str, Any] = {
@@ -145,11 +144,12 @@ class KafkaSource(Source):
         try:
             md = fetch_metadata(consumer, self.bootstrap, self._errors, self.timeout_s)
             parts = topic_partitions(md, self.topic, self.bootstrap)
-            low, high = self._watermarks(consumer, parts, deadline)
+            low, high = watermarks(consumer, self.topic, self.bootstrap, parts, deadline)
             if self.until_end or (self.start == "latest" and resume is None):
-                high = self._true_ends(low, high, deadline)
+                probe = self._conf(**{"enable.partition.eof": True})
+                high = true_ends(self.topic, self.bootstrap, probe, low, high, deadline)
             self._high = dict(high)
-            self._start = self._start_offsets(parts, low, high, resume)
+            self._start = start_offsets(self.topic, self.start, parts, low, high, resume)
             self._next = dict(self._start)
             self._end = dict(high) if self.until_end else {}
             self._active = {p for p in parts if not self.until_end or self._next[p] < self._end[p]}
@@ -165,78 +165,6 @@ class KafkaSource(Source):
         self._consumed = 0
         self._committed = dict(self._start)
         self._last_commit = self._last_lag = time.monotonic()
-
-    def _watermarks(
-        self, consumer: Any, parts: list[int], deadline: float
-    ) -> tuple[dict[int, int], dict[int, int]]:
-        low: dict[int, int] = {}
-        high: dict[int, int] = {}
-        for p in parts:
-            try:
-                lo, hi = consumer.get_watermark_offsets(
-                    TopicPartition(self.topic, p), timeout=max(0.5, deadline - time.monotonic()), cached=False
-                )
-            except KafkaException as exc:
-                raise SourceError(
-                    f"cannot read the offsets of '{self.topic}' [{p}] on {self.bootstrap}: {exc.args[0].str()}"
-                ) from None
-            low[p], high[p] = int(lo), int(hi)
-        return low, high
-
-    def _true_ends(self, low: dict[int, int], high: dict[int, int], deadline: float) -> dict[int, int]:
-        """End offsets from a fetch of each partition's last record.
-
-        Tansu's ListOffsets answers the last *batch's* base offset + 1; the high
-        watermark in a Fetch response is right on every broker, so fetch from
-        one before the listed end and take the watermark the fetch brought.
-        """
-        ends = dict(high)
-        todo = {p for p in high if high[p] > low[p]}
-        if not todo:
-            return ends
-        probe = Consumer(self._conf(**{"enable.partition.eof": True}))
-        try:
-            probe.assign([TopicPartition(self.topic, p, high[p] - 1) for p in sorted(todo)])
-            seen: set[int] = set()
-            while seen != todo and time.monotonic() < deadline:
-                for m in probe.consume(1000, 0.1):
-                    p, off, err = m.partition(), m.offset(), m.error()
-                    if err is not None and err.code() != KafkaError._PARTITION_EOF:
-                        raise SourceError(f"cannot read '{self.topic}' [{p}] on {self.bootstrap}: {err.str()}")
-                    if p is not None and off is not None:
-                        # a record's offset + 1, or the offset an EOF event reports
-                        ends[p] = max(ends[p], off + 1 if err is None else off)
-                        seen.add(p)
-            for p in seen:
-                hi = probe.get_watermark_offsets(TopicPartition(self.topic, p), cached=True)[1]
-                ends[p] = max(ends[p], int(hi))
-            if seen != todo:
-                log.warning("end of %s partitions %s not confirmed by a fetch", self.topic, sorted(todo - seen))
-        finally:
-            probe.close()
-        return ends
-
-    def _start_offsets(
-        self,
-        parts: list[int],
-        low: dict[int, int],
-        high: dict[int, int],
-        resume: dict[str, Any] | None,
-    ) -> dict[int, int]:
-        if resume is None:
-            return {p: (low[p] if self.start == "earliest" else high[p]) for p in parts}
-        if resume.get("topic", self.topic) != self.topic:
-            raise ConfigError(f"the checkpoint is for topic {resume.get('topic')!r}, not {self.topic!r}")
-        saved = {int(p): int(o) for p, o in dict(resume.get("offsets", {})).items()}
-        out: dict[int, int] = {}
-        for p in parts:
-            # a partition added since the checkpoint starts at its beginning
-            off = saved.get(p, low[p])
-            if off < low[p]:
-                log.warning("%s [%d]: offsets %d..%d were deleted by retention", self.topic, p, off, low[p])
-                off = low[p]
-            out[p] = off
-        return out
 
     # -- reading ------------------------------------------------------------
     def read(self, max_records: int, timeout_s: float = 1.0) -> RawBatch:
@@ -256,7 +184,7 @@ class KafkaSource(Source):
             batch = self._read_bounded(n, timeout_s)
         else:
             batch = self._consume(n, timeout_s) or RawBatch.empty(self.topic)
-            for p, chunk in self._split(batch):
+            for p, chunk in split_runs(batch, self._single):
                 self._next[p] = int(chunk.offsets[-1]) + 1
         self._consumed += len(batch)
         self._maybe_commit()
@@ -264,78 +192,10 @@ class KafkaSource(Source):
 
     def _consume(self, n: int, timeout_s: float) -> RawBatch | None:
         """Up to ``n`` messages as a batch, or None when none came in time."""
-        # consume() allocates one GC-tracked Message per record; collections
-        # triggered by them would cost more than the whole read, so the
-        # collector rests until the messages are freed again
-        was_enabled = gc.isenabled()
-        gc.disable()
-        try:
-            msgs = self._consumer.consume(n, timeout_s)
-            if msgs and any(map(_ERROR, msgs)):
-                msgs = self._without_eof(msgs)
-            if not msgs:
-                return None
-            count = len(msgs)
-            payloads: list[Any] = list(map(_VALUE, msgs))
-            if payloads.count(None):  # tombstones: empty payloads, dead-lettered downstream
-                payloads = [b"" if v is None else v for v in payloads]
-            offsets = np.fromiter(map(_OFFSET, msgs), dtype=np.int64, count=count)
-            if self._single is not None:
-                partitions = np.full(count, self._single, dtype=np.int32)
-            else:
-                partitions = np.fromiter(map(_PARTITION, msgs), dtype=np.int32, count=count)
-            keys: list[bytes | None] | None = list(map(_KEY, msgs))
-            if keys is not None and keys.count(None) == count:
-                keys = None
-            del msgs
-        except KafkaException as exc:
-            raise SourceError(f"reading '{self.topic}' on {self.bootstrap}: {exc.args[0].str()}") from None
-        finally:
-            if was_enabled:
-                gc.enable()
-        return RawBatch(self.topic, payloads, partitions, offsets, keys)
-
-    def _without_eof(self, msgs: list[Any]) -> list[Any]:
-        out = []
-        for m in msgs:
-            err = m.error()
-            if err is None:
-                out.append(m)
-            elif err.code() != KafkaError._PARTITION_EOF:
-                where = f"'{m.topic()}' [{m.partition()}]" if m.topic() else f"'{self.topic}'"
-                raise SourceError(f"reading {where} on {self.bootstrap}: {err.str()}")
-        return out
-
-    def _split(self, batch: RawBatch) -> list[tuple[int, RawBatch]]:
-        """The batch as runs of one partition each, order kept.
-
-        librdkafka hands out whole message sets, so runs are long and cutting
-        them is a few slices, not a gather per record.
-        """
-        if not len(batch):
-            return []
-        if self._single is not None:
-            return [(self._single, batch)]
-        parts = batch.partitions
-        edges = [0, *(np.flatnonzero(parts[1:] != parts[:-1]) + 1).tolist(), len(parts)]
-        return [(int(parts[a]), _slice(batch, a, b)) for a, b in itertools.pairwise(edges)]
-
-    def _bounds(self, n: int) -> dict[int, int]:
-        """Stop offsets of the next batch: ``n`` offsets shared evenly (water-filling)."""
-        room = {p: self._end[p] - self._next[p] for p in sorted(self._active)}
-        give = dict.fromkeys(room, 0)
-        left = min(n, sum(room.values()))
-        while left > 0:
-            fill = [p for p in room if room[p] > give[p]]
-            share, extra = divmod(left, len(fill))
-            for i, p in enumerate(fill):
-                g = min(room[p] - give[p], share + (i < extra))
-                give[p] += g
-                left -= g
-        return {p: self._next[p] + g for p, g in give.items() if g > 0}
+        return consume_batch(self._consumer, n, timeout_s, self.topic, self.bootstrap, self._single)
 
     def _read_bounded(self, n: int, timeout_s: float) -> RawBatch:
-        bounds = self._bounds(n)
+        bounds = share_bounds(self._active, self._end, self._next, n)
         t0 = last = time.monotonic()
         got = False
         while need := sum(b - self._seen[p] for p, b in bounds.items() if self._seen[p] < b):
@@ -351,7 +211,7 @@ class KafkaSource(Source):
                     break
                 continue
             got, last = True, now
-            for p, part in self._split(batch):
+            for p, part in split_runs(batch, self._single):
                 self._buf.setdefault(p, []).append(part)
                 self._seen[p] = int(part.offsets[-1]) + 1
         pieces = []
@@ -363,18 +223,18 @@ class KafkaSource(Source):
             # partition may not have reached it)
             self._next[p] = min(bound, self._seen[p])
         self._finish([p for p in self._active if self._next[p] >= self._end[p]])
-        return _concat(self.topic, pieces) if pieces else RawBatch.empty(self.topic)
+        return concat_batches(self.topic, pieces) if pieces else RawBatch.empty(self.topic)
 
     def _cut(self, p: int, bound: int) -> RawBatch | None:
         """Buffered records of ``p`` below ``bound``; the rest stays buffered."""
         chunks = self._buf.pop(p, [])
         if not chunks:
             return None
-        chunk = _concat(self.topic, chunks)
+        chunk = concat_batches(self.topic, chunks)
         cut = int(np.searchsorted(chunk.offsets, bound))
         if cut < len(chunk):  # beyond this batch: kept for the next one
-            self._buf[p] = [_slice(chunk, cut, len(chunk))]
-            chunk = _slice(chunk, 0, cut)
+            self._buf[p] = [slice_batch(chunk, cut, len(chunk))]
+            chunk = slice_batch(chunk, 0, cut)
         return chunk if len(chunk) else None
 
     def _finish(self, done: list[int]) -> None:
@@ -455,31 +315,3 @@ def _ignore_commit(err: KafkaError | None, partitions: list[Any]) -> None:
     # brokers without group support refuse commits; correctness never needs them
     if err is not None:
         log.debug("courtesy commit refused: %s", err)
-
-
-def _slice(batch: RawBatch, start: int, stop: int) -> RawBatch:
-    """Records ``start:stop``, without copying when that is all of them."""
-    if start == 0 and stop == len(batch):
-        return batch
-    keys = None if batch.keys is None else batch.keys[start:stop]
-    return RawBatch(
-        batch.origin, batch.payloads[start:stop], batch.partitions[start:stop],
-        batch.offsets[start:stop], keys,
-    )
-
-
-def _concat(origin: str, parts: list[RawBatch]) -> RawBatch:
-    if len(parts) == 1:
-        return parts[0]
-    payloads: list[bytes] = []
-    for b in parts:
-        payloads += b.payloads
-    keys: list[bytes | None] | None = None
-    if any(b.keys is not None for b in parts):
-        keys = []
-        for b in parts:
-            keys += b.keys if b.keys is not None else [None] * len(b)
-    return RawBatch(
-        origin, payloads, np.concatenate([b.partitions for b in parts]),
-        np.concatenate([b.offsets for b in parts]), keys,
-    )

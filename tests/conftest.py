@@ -10,7 +10,7 @@ os.environ.setdefault(
     "NUMBA_CACHE_DIR", os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), ".numba-cache")
 )
 
-pytest_plugins = ["kafka_fixtures", "browser_fixtures"]
+pytest_plugins = ["kafka_fixtures", "browser_fixtures", "spark_fixtures"]
 
 
 @pytest.fixture()

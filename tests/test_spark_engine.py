@@ -6,8 +6,10 @@ engine (results are memoised for the module) and the data stay small.
 
 from __future__ import annotations
 
+import atexit
 import itertools
 import math
+import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -32,6 +34,7 @@ pytest_plugins = ["spark_fixtures", "kafka_fixtures"]
 #: keys that differ between engines by nature
 ENGINE_KEYS = {"elapsed_s", "records_per_s", "engine", "master", "spark", "interrupted"}
 _FILES = tempfile.mkdtemp(prefix="streamlearn-spark-test-")
+atexit.register(shutil.rmtree, _FILES, True)
 METRIC_KEYS = {
     "records_consumed", "records_predicted", "dead_letters", "cold_start", "batches",
     "elapsed_s", "records_per_s", "task", "models", "champion", "source",

@@ -16,11 +16,14 @@ commits every batch and the two must never disagree.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import shutil
+import signal
 import tempfile
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -249,29 +252,59 @@ class SparkEngine(Engine):
 
         until = pipeline.until
         waiting_since: float | None = None  # idle time counts once the query is up
-        try:
-            while not query.awaitTermination(WAIT_S):
-                if waiting_since is None and (
-                    query.lastProgress is not None or query.status.get("message", "").startswith("Waiting")
-                ):
-                    waiting_since = time.monotonic()
-                since = max(driver.last_data, waiting_since or time.monotonic())
-                quiet = time.monotonic() - since
-                if driver.capped or (until.mode == "idle" and quiet >= until.value):
-                    query.stop()
-                    break
-                if until.mode == "idle" and quiet >= 1.0:
-                    observer.on_idle(driver.progress())
-        except KeyboardInterrupt:
-            query.stop()
-            return True
-        except StreamingQueryException as exc:
-            if driver.error is not None:
-                raise driver.error from None
-            raise translate_failure(exc) from None
+        with _ctrl_c() as interrupted:
+            try:
+                while not query.awaitTermination(WAIT_S):
+                    if interrupted.is_set():
+                        query.stop()
+                        return True
+                    if waiting_since is None and (
+                        query.lastProgress is not None
+                        or query.status.get("message", "").startswith("Waiting")
+                    ):
+                        waiting_since = time.monotonic()
+                    since = max(driver.last_data, waiting_since or time.monotonic())
+                    quiet = time.monotonic() - since
+                    if driver.capped or (until.mode == "idle" and quiet >= until.value):
+                        query.stop()
+                        break
+                    if until.mode == "idle" and quiet >= 1.0:
+                        observer.on_idle(driver.progress())
+            except KeyboardInterrupt:
+                query.stop()
+                return True
+            except StreamingQueryException as exc:
+                if driver.error is not None:
+                    raise driver.error from None
+                raise translate_failure(exc) from None
         if driver.error is not None:
             raise driver.error
-        return False
+        return interrupted.is_set()
+
+
+@contextlib.contextmanager
+def _ctrl_c() -> Iterator[threading.Event]:
+    """Ctrl-C sets an event instead of raising inside a call to the JVM.
+
+    PySpark's own handler cancels jobs and raises wherever Python stands,
+    often in the middle of a py4j call, which then prints a stack; the wait
+    loop stops the query cleanly instead. A second Ctrl-C raises as usual.
+    """
+    event = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield event
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        if event.is_set():
+            raise KeyboardInterrupt
+        event.set()
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield event
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def ref_is_kafka(ref: Any) -> bool:

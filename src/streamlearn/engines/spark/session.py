@@ -139,9 +139,8 @@ def _register(spark: Any) -> None:
 def kafka_connector_available(spark: Any) -> bool:
     """Whether the JVM Kafka connector (``format("kafka")``) is on the classpath."""
     try:
-        spark.sparkContext._jvm.java.lang.Class.forName(
-            "org.apache.spark.sql.kafka010.KafkaSourceProvider"
-        )
+        # Spark's class loader: it also sees jars added with --jars or --packages
+        utils = spark.sparkContext._jvm.org.apache.spark.util.Utils
+        return bool(utils.classIsLoadable("org.apache.spark.sql.kafka010.KafkaSourceProvider"))
     except Exception:
         return False
-    return True

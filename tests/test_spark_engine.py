@@ -29,7 +29,6 @@ from streamlearn.steps import FeatureSummary, Filter, KeyedState, KeyedStats
 from streamlearn.testing import ListSink, MemorySource
 
 pytest.importorskip("pyspark")
-pytest_plugins = ["spark_fixtures", "kafka_fixtures"]
 
 #: keys that differ between engines by nature
 ENGINE_KEYS = {"elapsed_s", "records_per_s", "engine", "master", "spark", "interrupted"}
@@ -414,3 +413,30 @@ def test_kafka_available_now_drains_the_topic_in_limited_batches(
     with pytest.raises(SourceError, match="does not exist"):
         run(Pipeline(parse_source("kafka:no-such-topic", bootstrap=broker.bootstrap),
                      task="regression", models=["mean"]), engine="spark")
+
+
+@pytest.mark.spark
+def test_cli_spark_run_equals_local_run(tmp_path):
+    """The issue's command: the same counts and MSEs (to 1e-9) on both engines."""
+    import json
+    import subprocess
+    import sys
+
+    base = [
+        sys.executable, "-m", "streamlearn", "run", "--source", "linear", "--count", "50000",
+        "--task", "regression", "--model", "rls", "--model", "rls:forgetting=0.99",
+        "--batch-size", "5000", "--quiet",
+    ]
+    for engine in ("local", "spark"):
+        proc = subprocess.run(
+            [*base, "--engine", engine, "--master", "local[2]", "--metrics-json", str(tmp_path / f"{engine}.json")],
+            capture_output=True, text=True, timeout=600,
+        )
+        assert proc.returncode == 0, proc.stderr
+    local = json.loads((tmp_path / "local.json").read_text())
+    spark = json.loads((tmp_path / "spark.json").read_text())
+    assert spark["engine"] == "spark"
+    for key in ("records_consumed", "records_predicted", "dead_letters", "cold_start", "batches", "champion"):
+        assert spark[key] == local[key], key
+    for name in ("rls", "rls:forgetting=0.99"):
+        assert spark["models"][name]["mse"] == pytest.approx(local["models"][name]["mse"], rel=1e-9, abs=1e-12)

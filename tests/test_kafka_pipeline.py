@@ -158,3 +158,36 @@ def test_unreachable_broker_and_missing_topic_are_one_line(broker, workdir: Path
                 "--task", "regression", "--model", "mean", timeout=60)
     assert proc.returncode != 0
     assert "does not exist" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_predictions_and_dead_letters_to_kafka_topics(broker, topic, workdir: Path):
+    from streamlearn.sources.kafka import KafkaSource
+
+    payloads = course_payloads("linear", 0, 2000)
+    payloads[5] = b"[1, oops]"
+    payloads[1500] = b"not a list"
+    _write(broker.bootstrap, topic, payloads)
+    preds, dead = f"{topic}-preds", f"{topic}-dead"
+    proc = _cli(
+        "run", "--source", f"kafka:{topic}", "--bootstrap", broker.bootstrap, "--task", "regression",
+        "--model", "rls", "--model", "mean", "--batch-size", "500", "--quiet",
+        "--predictions", f"kafka:{preds}", "--dead-letter", f"kafka:{dead}", "--metrics-json", "m.json",
+    )
+    assert proc.returncode == 0, proc.stderr
+
+    def read_all(name: str) -> list[dict]:
+        src = KafkaSource(name, bootstrap=broker.bootstrap, until_end=True)
+        src.open()
+        out = []
+        while not src.exhausted:
+            out.extend(json.loads(p) for p in src.read(1000, 1.0).payloads)
+        src.close()
+        return out
+
+    got = read_all(preds)
+    assert len(got) == 1998
+    assert [g["offset"] for g in got] == [i for i in range(2000) if i not in (5, 1500)]
+    assert set(got[10]["predictions"]) == {"rls", "mean"} and isinstance(got[10]["label"], float)
+    letters = read_all(dead)
+    assert sorted(d["offset"] for d in letters) == [5, 1500]
+    assert {d["raw"] for d in letters} == {"[1, oops]", "not a list"}

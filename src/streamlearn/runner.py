@@ -36,20 +36,24 @@ def run(
     2000
     """
     all_sinks = list(sinks)
+    spec = pipeline.source_spec
+    bootstrap = spec.bootstrap if spec else "127.0.0.1:9092"
     if dead_letters is not None:
         if str(dead_letters).startswith("kafka:"):
-            from streamlearn.sinks.kafka_deadletters import KafkaDeadLetters
+            from streamlearn.sinks.kafka_results import KafkaDeadLetters
 
-            spec = pipeline.source_spec
-            all_sinks.append(
-                KafkaDeadLetters(str(dead_letters)[6:], spec.bootstrap if spec else "127.0.0.1:9092")
-            )
+            all_sinks.append(KafkaDeadLetters(str(dead_letters)[6:], bootstrap))
         else:
             all_sinks.append(DeadLetterFile(dead_letters))
     if predictions is not None:
-        fmt = "parquet" if str(predictions).endswith(".parquet") else "csv"
-        folder = str(predictions).removesuffix(".parquet").removesuffix(".csv")
-        all_sinks.append(PredictionsSink(folder, fmt))
+        if str(predictions).startswith("kafka:"):
+            from streamlearn.sinks.kafka_results import KafkaPredictions
+
+            all_sinks.append(KafkaPredictions(str(predictions)[6:], bootstrap))
+        else:
+            fmt = "parquet" if str(predictions).endswith(".parquet") else "csv"
+            folder = str(predictions).removesuffix(".parquet").removesuffix(".csv")
+            all_sinks.append(PredictionsSink(folder, fmt))
     summary = get_engine(engine, **engine_options).run(
         pipeline,
         all_sinks,

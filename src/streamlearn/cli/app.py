@@ -47,7 +47,7 @@ def run(
     checkpoint: Path | None = typer.Option(None, help="folder for restartable checkpoints"),
     checkpoint_every: int = typer.Option(1, help="batches between checkpoints"),
     dead_letter: str | None = typer.Option(None, help="PATH (JSON lines) or kafka:TOPIC"),
-    predictions: str | None = typer.Option(None, help="folder (CSV) or folder.parquet"),
+    predictions: str | None = typer.Option(None, help="folder (CSV), folder.parquet or kafka:TOPIC"),
     metrics_json: Path | None = typer.Option(None, help="write the final metrics here"),
     save: Path | None = SAVE,
     engine: str = typer.Option("local", help="local or spark"),

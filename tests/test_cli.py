@@ -152,3 +152,28 @@ def test_river_race_names_a_champion_and_a_p_value(workdir: Path):
     assert 0.0 <= m["significance"]["p_value"] <= 1.0
     assert "champion: " in proc.stdout and "p = " in proc.stdout
     assert all(v["predicted"] == 100000 for v in m["models"].values())
+
+
+def test_ctrl_c_stops_cleanly_with_the_summary_so_far(workdir: Path):
+    import signal
+    import time
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlearn", "run", "--source", "linear", "--count", "1000000",
+         "--rate", "20000", "--task", "regression", "--model", "rls", "--batch-size", "2000",
+         "--metrics-json", "m.json", "--quiet"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None and not Path("m.json").exists():
+        time.sleep(0.5)
+        if time.monotonic() > deadline - 110:  # a few seconds of streaming
+            proc.send_signal(signal.SIGINT)
+            break
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    m = json.loads(Path("m.json").read_text())
+    assert m["interrupted"] is True
+    assert 0 < m["records_consumed"] < 1_000_000
+    assert m["records_consumed"] == m["records_predicted"]
+    assert "interrupted: summary so far" in out and "records consumed" in out

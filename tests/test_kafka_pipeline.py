@@ -191,3 +191,48 @@ def test_predictions_and_dead_letters_to_kafka_topics(broker, topic, workdir: Pa
     letters = read_all(dead)
     assert sorted(d["offset"] for d in letters) == [5, 1500]
     assert {d["raw"] for d in letters} == {"[1, oops]", "not a list"}
+
+
+def test_until_idle_reads_live_records_then_stops(broker, topic, workdir: Path):
+    _write(broker.bootstrap, topic, course_payloads("linear", 0, 1000))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlearn", "run", "--source", f"kafka:{topic}",
+         "--bootstrap", broker.bootstrap, "--task", "regression", "--model", "mean",
+         "--until", "idle:6", "--metrics-json", "m.json", "--quiet"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    time.sleep(3)  # the run is up and waiting; these arrive live
+    _write(broker.bootstrap, topic, course_payloads("linear", 1000, 500))
+    last_write = time.monotonic()
+    _, err = proc.communicate(timeout=120)
+    stopped_after = time.monotonic() - last_write
+    assert proc.returncode == 0, err
+    m = json.loads(Path("m.json").read_text())
+    assert m["records_consumed"] == m["records_predicted"] == 1500
+    assert 6 <= stopped_after < 40
+
+
+def test_produce_json_with_key_and_partitions(broker, make_topic, workdir: Path):
+    from streamlearn.sources.kafka import KafkaSource
+
+    topic = make_topic(partitions=1)
+    proc = _cli("produce", "activity", "--topic", f"{topic}-json", "--bootstrap", broker.bootstrap,
+                "--count", "3000", "--format", "json", "--partitions", "4", "--key", "Device")
+    assert proc.returncode == 0, proc.stderr
+    src = KafkaSource(f"{topic}-json", bootstrap=broker.bootstrap, until_end=True)
+    src.open()
+    rows = []
+    while not src.exhausted:
+        raw = src.read(1000, 1.0)
+        rows.extend(
+            (int(p), json.loads(v), k) for p, v, k in zip(raw.partitions, raw.payloads, raw.keys or [], strict=True)
+        )
+    src.close()
+    assert len(rows) == 3000
+    assert rows[0][1]["gt"] and "Device" in rows[0][1]
+    by_device: dict[str, set[int]] = {}
+    for part, obj, key in rows:
+        assert key == obj["Device"].encode()
+        by_device.setdefault(obj["Device"], set()).add(part)
+    assert all(len(parts) == 1 for parts in by_device.values())  # a key stays on one partition
+    assert len({p for parts in by_device.values() for p in parts}) > 1

@@ -99,7 +99,7 @@ class BatchProcessor:
 
     def _make_codec(self, schema: Schema | None) -> Codec:
         codec = make_codec(self.format, schema)
-        codec.schema = self._with_roles(codec.schema) if codec.schema is not None else codec.schema
+        codec.schema = self._with_roles(codec.schema)
         return codec
 
     def _json_codec_from(self, raw: RawBatch) -> Codec | None:
@@ -176,6 +176,20 @@ class BatchProcessor:
         """Per-key state of every keyed step (can be large: call at the end)."""
         return {s.name: s.summary() for s in self.pipeline.steps if hasattr(s, "summary")}
 
+    def final_summary(self, engine: str, elapsed_s: float, source: dict[str, Any]) -> dict[str, Any]:
+        """The metrics-JSON document at the end of a run, the same for every engine."""
+        out = self.summary()
+        out.update(
+            engine=engine,
+            elapsed_s=elapsed_s,
+            records_per_s=self.consumed / elapsed_s if elapsed_s > 0 else 0.0,
+            source=source,
+        )
+        keyed = self.keyed_summary()
+        if keyed:
+            out["stats"] = keyed
+        return out
+
     def summary(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "task": self.pipeline.task,
@@ -217,7 +231,6 @@ class BatchProcessor:
         self.format = state["format"]
         if state["codec_schema"] is not None:
             self.codec = make_codec(self.format, state["codec_schema"])
-            self.codec.schema = state["codec_schema"]
         self.encoder = state["encoder"]
         self.labels = state["labels"]
         self.race = state["race"]

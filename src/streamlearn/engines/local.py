@@ -145,7 +145,9 @@ class LocalEngine(Engine):
         except KeyboardInterrupt:
             interrupted = True
         finally:
-            summary = self._summary(processor, source, elapsed_before + time.monotonic() - started)
+            summary = processor.final_summary(
+                self.name, elapsed_before + time.monotonic() - started, source.describe()
+            )
             for sink in sinks:
                 sink.close()
             source.close()
@@ -171,14 +173,3 @@ class LocalEngine(Engine):
             fingerprint=writer.fingerprint,
             elapsed_s=elapsed_before + time.monotonic() - started,
         )
-
-    def _summary(self, processor: BatchProcessor, source: Source, elapsed: float) -> dict[str, Any]:
-        summary = processor.summary()
-        summary["engine"] = self.name
-        summary["elapsed_s"] = elapsed
-        summary["records_per_s"] = processor.consumed / elapsed if elapsed > 0 else 0.0
-        summary["source"] = source.describe()
-        keyed = processor.keyed_summary()
-        if keyed:
-            summary["stats"] = keyed
-        return summary

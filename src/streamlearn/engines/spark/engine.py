@@ -225,24 +225,19 @@ class SparkEngine(Engine):
                 sink.close()
             if not checkpoint:
                 shutil.rmtree(spark_ckpt, ignore_errors=True)
-        summary = processor.summary()
+        summary = processor.final_summary(
+            self.name, elapsed, describe_source(ref, source, state, final_offset(query))
+        )
         summary.update(
-            engine=self.name,
             master=self.master,
-            elapsed_s=elapsed,
-            records_per_s=processor.consumed / elapsed if elapsed > 0 else 0.0,
             spark={
                 "startup_s": startup,
                 "kafka_reader": ("jvm" if jvm_kafka else "python") if ref_is_kafka(ref) else None,
                 "keyed_steps_in_spark": [pipeline.steps[i].name for i in sorted(mirrors)],
                 "distributed_prediction_batches": driver.distributed,
             },
-            source=describe_source(ref, source, state, final_offset(query)),
             interrupted=interrupted,
         )
-        stats = processor.keyed_summary()
-        if stats:
-            summary["stats"] = stats
         observer.on_end(summary)
         return summary
 

@@ -39,8 +39,8 @@ class RssProbe(Observer):
 
 
 def produce(bootstrap: str, what: str, topic: str, count: int, partitions: int = 1) -> dict[str, Any]:
-    from streamlearn.sinks.kafka import KafkaWriter, produce_from_source
-    from streamlearn.sources.factory import parse_source
+    from streamlearn.kafka.producer import KafkaWriter, produce_from_source
+    from streamlearn.sources.registry import parse_source
 
     source = parse_source(what, count=count).build()
     writer = KafkaWriter(bootstrap, topic, partitions=partitions)

@@ -22,7 +22,7 @@ from collections.abc import Callable
 import numpy as np
 
 from streamlearn.records.batch import RawBatch
-from streamlearn.records.literal import LiteralCodec
+from streamlearn.codecs.literal import LiteralCodec
 from streamlearn.sources.generators.course import CourseGenerator, reference_payloads
 
 CHUNK = 100_000

@@ -16,8 +16,8 @@ import time
 from _common import RssProbe, peak_rss_mb, produce, rss_mb
 
 from streamlearn import Pipeline, run
-from streamlearn.broker import EmbeddedBroker
-from streamlearn.sources.factory import parse_source
+from streamlearn.kafka.broker import EmbeddedBroker
+from streamlearn.sources.registry import parse_source
 
 REFERENCE_ROWS = 6_240_991
 

@@ -15,8 +15,8 @@ import time
 from _common import produce
 
 from streamlearn import Pipeline, run
-from streamlearn.broker import EmbeddedBroker
-from streamlearn.sources.factory import parse_source
+from streamlearn.kafka.broker import EmbeddedBroker
+from streamlearn.sources.registry import parse_source
 
 TARGET = 150_000
 

@@ -22,9 +22,9 @@ import time
 import uuid
 from collections.abc import Callable
 
-from streamlearn.broker import EmbeddedBroker
-from streamlearn.sinks.kafka import PRODUCER_TUNING, KafkaWriter
-from streamlearn.sources.kafka import KafkaSource
+from streamlearn.kafka.broker import EmbeddedBroker
+from streamlearn.kafka.producer import PRODUCER_TUNING, KafkaWriter
+from streamlearn.kafka.consumer import KafkaSource
 
 
 def payloads(n: int, seed: int = 1) -> list[bytes]:

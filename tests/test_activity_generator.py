@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from streamlearn.errors import ConfigError
-from streamlearn.records import HHAR_SCHEMA, CsvCodec, RawBatch
+from streamlearn.codecs.delimited import CsvCodec
+from streamlearn.records import HHAR_SCHEMA, RawBatch
 from streamlearn.sources.generators import activity_sessions
 from streamlearn.sources.generators.activity import (
     DEVICES,
@@ -83,15 +84,15 @@ def test_resume_gives_the_same_bytes_as_an_uninterrupted_read() -> None:
     whole = read_all(_opened(n), 10_000)
     src = _opened(n)
     first = src.read(12_345).payloads + src.read(20_000).payloads
-    pos = src.position()
+    pos = src.snapshot()
     assert pos == {"next": 32_345}
     again = ActivitySource(count=n, seed=5)
-    again.open(resume=pos)
+    again.open(snapshot=pos)
     rest = read_all(again, 9_999)
     assert first + rest == whole
     assert again.progress().consumed == n and again.progress().total == n
     with pytest.raises(ConfigError):
-        again.open(resume={"next": n + 1})
+        again.open(snapshot={"next": n + 1})
 
 
 def test_offsets_count_and_describe() -> None:
@@ -100,7 +101,7 @@ def test_offsets_count_and_describe() -> None:
     assert raw.origin == "activity" and raw.partitions.tolist() == [0] * 10
     assert raw.offsets.tolist() == list(range(10)) and raw.position_kind == "offset"
     assert len(src.read(100)) == 15 and src.exhausted and len(src.read(100)) == 0
-    assert src.describe()["kind"] == "activity" and src.default_format == "csv"
+    assert src.describe()["kind"] == "activity" and src.format == "csv"
     assert src.schema is HHAR_SCHEMA
     endless = ActivitySource(count=None)
     endless.open()

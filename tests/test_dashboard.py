@@ -192,8 +192,7 @@ def test_with_reporting_forwards_hooks_and_stops_its_server():
 # -- a real run in Chromium ------------------------------------------------------------------
 def _race() -> list[str]:
     """The run's arguments: RLS racing the mean, or two classifiers until RLS is registered."""
-    import streamlearn.learn.catalogue  # noqa: F401  (registers the built-in kinds)
-    from streamlearn.learn.specs import known_kinds
+    from streamlearn.learn.registry import known_kinds
 
     if "rls" in known_kinds("regression"):
         return ["--source", "linear", "--task", "regression", "--model", "mean", "--model", "rls"]
@@ -301,7 +300,7 @@ def test_keyed_statistics_come_from_the_engine_hook_or_the_batch():
     h.add(_result(0, 10), Progress(10))
     assert h.state()["stats"]["rows"] == [["s", "k1", "", 1.5]]
     result = _result(1, 20)
-    result.keyed = {"s": {"keys": {"a": {"x": {"mean": 2.0}}}, "evicted_keys": 0}}
+    result.summary["stats"] = {"s": {"keys": {"a": {"x": {"mean": 2.0}}}, "evicted_keys": 0}}
     h.add(result, Progress(20))
     assert h.state()["stats"]["rows"] == [["s", "a", "x", 2.0]]
 

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from streamlearn.errors import SourceError
-from streamlearn.records import HHAR_SCHEMA, CsvCodec, JsonCodec, RecordBatch
+from streamlearn.codecs import CsvCodec, JsonCodec
+from streamlearn.records import HHAR_SCHEMA, RecordBatch
 from streamlearn.records.batch import DeadLetter
 from streamlearn.sources import files
 from streamlearn.sources.files import FileSource
@@ -42,7 +43,7 @@ def test_hhar_file_with_three_bad_lines(tmp_path: Path, step: int) -> None:
     path = tmp_path / "Phones_accelerometer.csv"
     assert write_hhar_csv(path, 1000, malformed=MALFORMED) == sorted(MALFORMED)
     src = FileSource(str(path))
-    assert src.kind == "csv" and src.default_format == "csv" and src.position_kind == "line"
+    assert src.kind == "csv" and src.format == "csv" and src.position_kind == "line"
     assert src.header == HHAR_HEADER and src.schema is HHAR_SCHEMA
     src.open()
     _, offsets, good, dead = drain(src, step, CsvCodec(src.schema))
@@ -59,7 +60,7 @@ def test_hhar_file_with_three_bad_lines(tmp_path: Path, step: int) -> None:
     for name, col in rows.items():
         assert np.array_equal(np.concatenate([b.columns[name] for b in good]), col[keep]), name
     assert np.concatenate([b.offsets for b in good]).tolist() == (keep + 2).tolist()
-    assert src.position() == {"line": 1002, "byte": path.stat().st_size, "delivered": 1000}
+    assert src.snapshot() == {"line": 1002, "byte": path.stat().st_size, "delivered": 1000}
 
 
 @pytest.mark.parametrize("block", [50, 1 << 20])
@@ -77,7 +78,7 @@ def test_crlf_blank_lines_and_no_final_newline(tmp_path: Path, monkeypatch: pyte
     assert not any(p.endswith(b"\r") or not p for p in payloads)
     assert [d.offset for d in dead] == [7] and dead[0].reason.startswith("not valid UTF-8 at byte")
     assert sum(map(len, good)) == 76
-    assert src.position()["byte"] == path.stat().st_size
+    assert src.snapshot()["byte"] == path.stat().st_size
 
 
 @pytest.mark.parametrize("block", [37, 1 << 20])
@@ -91,10 +92,10 @@ def test_resume_from_a_position(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     src = FileSource(path)
     src.open()
     head = src.read(47).payloads + src.read(11).payloads
-    pos = src.position()
+    pos = src.snapshot()
     assert pos["line"] == 2 + 47 + 1 + 11  # the blank line 50 was skipped, not counted
     again = FileSource(path)
-    again.open(resume=pos)
+    again.open(snapshot=pos)
     rest, offsets, _, _ = drain(again, 13)
     assert head + rest == all_payloads
     assert offsets == all_offsets[58:]
@@ -141,7 +142,7 @@ def test_json_lines(tmp_path: Path) -> None:
     path = tmp_path / "rows.jsonl"
     path.write_bytes(b"\n".join(lines) + b"\n")
     src = FileSource(path)
-    assert src.kind == "json" and src.default_format == "json" and src.header is None
+    assert src.kind == "json" and src.format == "json" and src.header is None
     assert src.schema is not None and src.schema.target == "gt"
     src.open()
     _, offsets, good, dead = drain(src, 64, JsonCodec(HHAR_SCHEMA))
@@ -154,7 +155,7 @@ def test_json_lines(tmp_path: Path) -> None:
 def test_generic_csv_header(tmp_path: Path) -> None:
     path = tmp_path / "w.csv"
     path.write_text("id,temp,city,label\n1,20.5,Paris,hot\n2,7,Oslo,cold\n")
-    src = FileSource(path, fmt="csv")
+    src = FileSource(path, format="csv")
     assert src.schema is not None and src.schema.target == "label"
     src.open()
     batch, dead = CsvCodec(src.schema).decode(src.read(10))

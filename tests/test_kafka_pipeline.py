@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import pickle
 import signal
 import subprocess
 import sys
@@ -14,6 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from streamlearn.checkpoint import Checkpointer, read_header
+from streamlearn.errors import ConfigError
 from streamlearn.sources.generators.course import course_payloads
 
 pytestmark = pytest.mark.kafka
@@ -26,7 +27,7 @@ def _cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
 
 
 def _write(bootstrap: str, topic: str, payloads: list[bytes], partitions: int = 1) -> None:
-    from streamlearn.sinks.kafka import KafkaWriter
+    from streamlearn.kafka.producer import KafkaWriter
 
     writer = KafkaWriter(bootstrap, topic, partitions=partitions)
     writer.write(payloads)
@@ -80,9 +81,8 @@ def test_one_percent_malformed_messages_reconcile(broker, make_topic, workdir: P
 
 def _ckpt_batch(folder: Path) -> int:
     try:
-        _, ckpt = pickle.loads((folder / "state.pkl").read_bytes())
-        return int(ckpt.next_batch)
-    except (FileNotFoundError, EOFError, pickle.UnpicklingError):
+        return int(read_header(folder / Checkpointer.FILE)["next_batch"])
+    except (FileNotFoundError, ConfigError):  # not there yet, or caught mid-rename
         return 0
 
 
@@ -161,7 +161,7 @@ def test_unreachable_broker_and_missing_topic_are_one_line(broker, workdir: Path
 
 
 def test_predictions_and_dead_letters_to_kafka_topics(broker, topic, workdir: Path):
-    from streamlearn.sources.kafka import KafkaSource
+    from streamlearn.kafka.consumer import KafkaSource
 
     payloads = course_payloads("linear", 0, 2000)
     payloads[5] = b"[1, oops]"
@@ -213,7 +213,7 @@ def test_until_idle_reads_live_records_then_stops(broker, topic, workdir: Path):
 
 
 def test_produce_json_with_key_and_partitions(broker, make_topic, workdir: Path):
-    from streamlearn.sources.kafka import KafkaSource
+    from streamlearn.kafka.consumer import KafkaSource
 
     topic = make_topic(partitions=1)
     proc = _cli("produce", "activity", "--topic", f"{topic}-json", "--bootstrap", broker.bootstrap,

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from streamlearn.errors import ConfigError
 from streamlearn.records.batch import RawBatch
-from streamlearn.records.literal import LiteralCodec, LiteralError, parse_literal, parse_rows
-from streamlearn.records.literal_format import format_row, format_rows
+from streamlearn.codecs.literal import LiteralCodec, LiteralError, parse_literal, parse_rows
+from streamlearn.codecs.literal_format import format_row, format_rows
 from streamlearn.records.schema import literal_schema
 
 SPECIALS = [

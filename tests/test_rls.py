@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from streamlearn.learn import rls as rls_module
-from streamlearn.learn.rls import RLS, KeyedRLS
+from streamlearn.learn.base import Learner
+from streamlearn.learn.rls import RLS
 
 SEED = 2452020515
 
@@ -189,23 +190,19 @@ def test_pickle_mid_stream_continues_identically(linear: tuple[np.ndarray, np.nd
     assert np.array_equal(restored.V_, first.V_)
 
 
-def test_state_round_trip(linear: tuple[np.ndarray, np.ndarray]) -> None:
+def test_snapshot_round_trip(linear: tuple[np.ndarray, np.ndarray]) -> None:
     X, y = linear
     model = RLS(0.99, 5.0, False)
     model.test_then_train(X[:3000], y[:3000])
-    state = model.to_state()
-    for value in state.values():
-        assert isinstance(value, int | float | np.ndarray)
-    twin = RLS.from_state(pickle.loads(pickle.dumps(state)))
-    assert twin.to_state().keys() == state.keys()
-    for key, value in state.items():
-        assert np.array_equal(twin.to_state()[key], value)
+    twin = Learner.restore(pickle.loads(pickle.dumps(model.snapshot())))
+    assert isinstance(twin, RLS)
+    assert np.array_equal(twin.V_, model.V_) and np.array_equal(twin.coef_, model.coef_)
     assert np.array_equal(
         twin.test_then_train(X[3000:], y[3000:]), model.test_then_train(X[3000:], y[3000:])
     )
     assert twin.mse_ == model.mse_
     assert twin.n_learned == model.n_learned == len(X)
-    fresh = RLS.from_state(RLS().to_state())  # a model that has seen nothing
+    fresh = Learner.restore(RLS().snapshot())  # a model that has seen nothing
     assert fresh.predict_one(X[0]) == 0.0
 
 
@@ -290,49 +287,3 @@ def test_shape_errors() -> None:
         RLS(forgetting=0.0)
     with pytest.raises(ValueError):
         RLS(delta=-1.0)
-
-
-def test_keyed_equals_one_model_per_key(linear: tuple[np.ndarray, np.ndarray]) -> None:
-    X, y = linear[0][:3000], linear[1][:3000]
-    keys = np.random.RandomState(0).choice(["a", "b", "c"], size=len(X))
-    keyed = KeyedRLS(forgetting=0.99, max_keys=3)
-    preds = np.concatenate(
-        [
-            keyed.test_then_train_keyed(keys[:1000], X[:1000], y[:1000]),
-            keyed.test_then_train_keyed(keys[1000:], X[1000:], y[1000:]),
-        ]
-    )
-    for key in "abc":
-        mask = keys == key
-        ref = RLS(0.99)
-        assert np.array_equal(preds[mask], loop(ref, X[mask], y[mask]))
-        model = keyed.get(key)
-        assert model is not None and np.array_equal(model.coef_, ref.coef_)
-    assert keyed.n_evicted == 0 and len(keyed) == 3
-
-
-def test_keyed_is_bounded_with_lru_eviction(linear: tuple[np.ndarray, np.ndarray]) -> None:
-    X, y = linear[0][:2000], linear[1][:2000]
-    keys = np.random.RandomState(1).randint(0, 10, size=len(X))
-    keyed = KeyedRLS(max_keys=4)
-    preds = keyed.test_then_train_keyed(keys, X, y)
-    # reference: the same LRU policy written out, record by record
-    models: dict[int, RLS] = {}
-    evicted = 0
-    expected = np.empty(len(X))
-    for i, k in enumerate(keys.tolist()):
-        if k in models:
-            models[k] = models.pop(k)  # most recently used goes last
-        else:
-            if len(models) >= 4:
-                models.pop(next(iter(models)))
-                evicted += 1
-            models[k] = RLS()
-        expected[i] = models[k].predict_one(X[i])
-        models[k].learn_one(X[i], y[i])
-    assert np.array_equal(preds, expected)
-    assert keyed.n_evicted == evicted > 0
-    assert len(keyed) == 4 and list(keyed.models) == list(models)
-    assert keyed.predict_one(999, X[0]) == 0.0
-    twin = pickle.loads(pickle.dumps(keyed))
-    assert list(twin.models) == list(keyed.models)

@@ -22,7 +22,7 @@ from streamlearn import Pipeline, run
 from streamlearn.engines.base import Observer
 from streamlearn.errors import SourceError, UserCodeError
 from streamlearn.sinks.base import BatchResult, Sink
-from streamlearn.sources.factory import parse_source
+from streamlearn.sources.registry import parse_source
 from streamlearn.sources.files import FileSource
 from streamlearn.sources.generators.course import course_payloads
 from streamlearn.steps import FeatureSummary, Filter, KeyedState, KeyedStats
@@ -72,7 +72,7 @@ def classification() -> Pipeline:
 
 
 def named(step: KeyedStats, name: str) -> KeyedStats:
-    step.name = name
+    step.step_id = name
     return step
 
 
@@ -86,7 +86,7 @@ def keyed() -> Pipeline:
             KeyedStats(["count", "sum", "abssum", "min", "max", "mean", "var", "first", "stack"],
                        key="User", columns=["x", "y", "x_max"]),
             KeyedState(running_abs_sum, key="Device", column="x"),
-            KeyedState(rls_race_per_key, key="User", column=("x", "y", "z"), name="rls_per_user"),
+            KeyedState(rls_race_per_key, key="User", column=("x", "y", "z"), step_id="rls_per_user"),
             named(KeyedStats(["mean", "var"], columns=["z"]), "global_z"),
         ],
     )
@@ -99,7 +99,7 @@ def csv_file() -> Pipeline:
     write_hhar_csv(path, 2500, malformed={7: "too-few-fields", 900: "non-numeric-x", 2000: "blank"})
     return Pipeline(
         f"csv:{path}", task="classification", models=["last-class"], batch_size=1000,
-        steps=[Filter(lambda r: r["gt"] != "null", name="drop_null")],
+        steps=[Filter(lambda r: r["gt"] != "null", step_id="drop_null")],
     )
 
 
@@ -226,7 +226,7 @@ def test_lag_is_shared_in_proportion_and_deterministically() -> None:
 def test_kafka_offsets_stop_at_the_end_fixed_when_available_now_starts(broker: Any, make_topic: Any) -> None:
     from pyspark.sql.streaming.datasource import ReadMaxRows
 
-    from streamlearn.sinks.kafka import KafkaWriter
+    from streamlearn.kafka.producer import KafkaWriter
 
     name = make_topic(partitions=2)
     with KafkaWriter(broker.bootstrap, name, partitions=2) as w:
@@ -301,7 +301,7 @@ class Crash(RuntimeError):
 class BatchStore(Sink):
     """Keeps predictions by batch id, across runs; can crash once at a given batch."""
 
-    name = "store"
+    default_id = "store"
 
     def __init__(self, crash_at: int | None = None) -> None:
         self.by_batch: dict[int, dict[str, list[float]]] = {}
@@ -365,7 +365,7 @@ def test_user_code_error_is_the_local_engines(spark_session: Any) -> None:
     def pipeline() -> Pipeline:
         return Pipeline(
             "activity", batch_size=500, until="count:1500",
-            steps=[KeyedState(fails_on_third_value, key="User", column="x", name="counter")],
+            steps=[KeyedState(fails_on_third_value, key="User", column="x", step_id="counter")],
         )
 
     errors = []
@@ -392,7 +392,7 @@ def test_missing_file_is_one_clear_error_before_spark_starts(tmp_path: Path) -> 
 def test_kafka_available_now_drains_the_topic_in_limited_batches(
     spark_session: Any, broker: Any, topic: str
 ) -> None:
-    from streamlearn.sinks.kafka import KafkaWriter, produce_from_source
+    from streamlearn.kafka.producer import KafkaWriter, produce_from_source
     from streamlearn.sources.generators.course import LinearSource
 
     src = LinearSource(count=11_000)

@@ -11,7 +11,7 @@ import pytest
 
 from streamlearn import Pipeline, UserCodeError, run
 from streamlearn.cli import main
-from streamlearn.learn.stats import course_variance
+from streamlearn.stats import course_variance
 from streamlearn.steps import (
     CounterText,
     FeatureSummary,
@@ -77,7 +77,7 @@ def test_keyed_state_receives_every_value_of_a_key_in_order():
 
     step = KeyedState(collect, key="k", column="x")
     run(Pipeline(MemorySource(_rows(10)), batch_size=4).then(step))
-    assert step.summary() == {"a": [0.0, 2.0, 4.0, 6.0, 8.0], "b": [1.0, 3.0, 5.0, 7.0, 9.0]}
+    assert step.describe() == {"a": [0.0, 2.0, 4.0, 6.0, 8.0], "b": [1.0, 3.0, 5.0, 7.0, 9.0]}
     assert [v for _, v in seen][:2] == [[0.0, 2.0], [1.0, 3.0]]
 
 
@@ -116,8 +116,8 @@ def test_keyed_stats_bound_the_number_of_keys():
     rows = [{"k": f"key{i}", "x": 1.0} for i in range(50)]
     step = KeyedStats(["count"], key="k", max_keys=10)
     run(Pipeline(MemorySource(rows), batch_size=7).then(step))
-    assert len(step.store.states) == 10 and step.store.evicted == 40
-    assert list(step.store.states)[-1] == "key49"
+    assert len(step.store) == 10 and step.store.evicted == 40
+    assert step.store.keys()[-1] == "key49"
 
 
 def test_stats_command_writes_per_key_statistics(workdir: Path):

@@ -12,7 +12,7 @@ from streamlearn.learn import (
     WindowClassifier,
     WindowRegressor,
     build_learner,
-    expand_presets,
+    expand_specs,
 )
 from streamlearn.learn.online import RowConverter
 from streamlearn.learn.ring import RingBuffer
@@ -127,7 +127,7 @@ def test_window_linear_one_hot_learns_a_non_monotonic_category_effect():
 
 # -- presets ----------------------------------------------------------------------
 def test_course_ml_preset_expands_to_three_window_models_of_50():
-    specs = expand_presets(["course-ml"])
+    specs = expand_specs(["course-ml"])
     assert len(specs) == 3
     models = [build_learner(s, "regression") for s in specs]
     assert all(isinstance(m, WindowRegressor) and m.size == 50 for m in models)
@@ -137,7 +137,7 @@ def test_course_ml_preset_expands_to_three_window_models_of_50():
 
 
 def test_course_rls_preset_races_two_forgetting_factors():
-    models = [build_learner(s, "regression") for s in expand_presets(["course-rls"])]
+    models = [build_learner(s, "regression") for s in expand_specs(["course-rls"])]
     assert all(isinstance(m, RLS) for m in models)
     assert [m.forgetting for m in models] == [1.0, 0.99]
 

@@ -3,14 +3,21 @@
 Read records from Kafka, a file or a generator; evaluate learners
 prequentially (predict first, learn after); race them; keep streaming
 statistics per key; report metrics per micro-batch. Locally or on Spark.
+
+Names are imported on first use (PEP 562), so ``import streamlearn`` and
+the ``streamlearn`` command start fast.
 """
 
 from __future__ import annotations
 
-from streamlearn.errors import ConfigError, SourceError, StreamlearnError, UserCodeError
-from streamlearn.pipeline import Pipeline, Until, parse_until
-from streamlearn.runner import run
-from streamlearn.sources.factory import SourceSpec, parse_source
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from streamlearn.errors import ConfigError, SourceError, StreamlearnError, UserCodeError
+    from streamlearn.pipeline import Pipeline, Until, parse_until
+    from streamlearn.runner import run
+    from streamlearn.sources.registry import SourceSpec, parse_source
 
 __all__ = [
     "ConfigError",
@@ -27,3 +34,27 @@ __all__ = [
 ]
 
 __version__ = "0.1.0"
+
+_HOMES = {
+    "ConfigError": "streamlearn.errors",
+    "SourceError": "streamlearn.errors",
+    "StreamlearnError": "streamlearn.errors",
+    "UserCodeError": "streamlearn.errors",
+    "Pipeline": "streamlearn.pipeline",
+    "Until": "streamlearn.pipeline",
+    "parse_until": "streamlearn.pipeline",
+    "run": "streamlearn.runner",
+    "SourceSpec": "streamlearn.sources.registry",
+    "parse_source": "streamlearn.sources.registry",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(home), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -18,26 +18,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from streamlearn.errors import ConfigError
-from streamlearn.evaluate.race import GRANULARITIES
-from streamlearn.learn.base import Learner
 from streamlearn.records.schema import Schema
 from streamlearn.sources.base import Source
-from streamlearn.sources.factory import SourceSpec, parse_source
-from streamlearn.steps.base import Step
+from streamlearn.sources.registry import SourceSpec, parse_source
+from streamlearn.steps.base import Step, check_unique_ids
+from streamlearn.types import GRANULARITIES, NONFINITE, TASKS, Granularity, Nonfinite, Task, UntilMode, check
+
+if TYPE_CHECKING:
+    from streamlearn.learn.base import Learner
 
 __all__ = ["TASKS", "Pipeline", "Until", "fingerprint", "parse_until"]
-
-TASKS = ("regression", "classification")
 
 
 @dataclass(frozen=True)
 class Until:
     """When a run stops: at the end of a bounded source, after idle seconds, or a count."""
 
-    mode: str = "end"
+    mode: UntilMode = "end"
     value: float = 0.0
 
     def __str__(self) -> str:
@@ -86,7 +86,7 @@ class Pipeline:
     """
 
     source: Source | SourceSpec | str
-    task: str | None = None
+    task: Task | None = None
     models: Sequence[str | Learner] = ()
     format: str | None = None
     schema: Schema | None = None
@@ -95,24 +95,24 @@ class Pipeline:
     categorical: Sequence[str] | None = None
     key: str | None = None
     steps: list[Step] = field(default_factory=list)
-    granularity: str = "record"
+    granularity: Granularity = "record"
     train_budget: int | None = None
     window: int = 1000
     batch_size: int = 1000
     batch_interval: float | None = None
     until: Until = field(default_factory=Until)
-    nonfinite: str = "dead-letter"
-    options: dict[str, Any] = field(default_factory=dict)
+    nonfinite: Nonfinite = "dead-letter"
 
     def __post_init__(self) -> None:
         if isinstance(self.source, str):
             self.source = parse_source(self.source)
-        if self.task is not None and self.task not in TASKS:
-            raise ConfigError(f"--task must be one of {', '.join(TASKS)}, not {self.task!r}")
+        if self.task is not None:
+            check("task", self.task, TASKS)
         if self.models and self.task is None:
             raise ConfigError("models need a --task (regression or classification)")
-        if self.granularity not in GRANULARITIES:
-            raise ConfigError(f"--granularity must be one of {', '.join(GRANULARITIES)}")
+        check("granularity", self.granularity, GRANULARITIES)
+        check("nonfinite", self.nonfinite, NONFINITE)
+        check_unique_ids("step", (s.step_id for s in self.steps))
         if self.batch_size < 1:
             raise ConfigError("--batch-size must be at least 1")
         if self.batch_interval is not None and self.batch_interval <= 0:
@@ -127,6 +127,7 @@ class Pipeline:
     # -- fluent building ------------------------------------------------------
     def then(self, step: Step) -> Pipeline:
         """Append a step; returns the pipeline for chaining."""
+        check_unique_ids("step", [*(s.step_id for s in self.steps), step.step_id])
         self.steps.append(step)
         return self
 
@@ -146,7 +147,7 @@ def fingerprint(pipeline: Pipeline) -> str:
     import hashlib
 
     src = pipeline.source
-    source_text = src.text if isinstance(src, SourceSpec) else type(src).__name__
+    source_text = src.text if isinstance(src, SourceSpec) else f"{type(src).__name__}:{src.origin}"
     parts = [
         source_text,
         str(pipeline.task),
@@ -160,6 +161,6 @@ def fingerprint(pipeline: Pipeline) -> str:
         str(pipeline.train_budget),
         str(pipeline.batch_size),
         str(pipeline.window),
-        *[s.name for s in pipeline.steps],
+        *[s.step_id for s in pipeline.steps],
     ]
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]

@@ -8,7 +8,10 @@ from typing import Any
 
 from streamlearn.engines import Observer, get_engine
 from streamlearn.pipeline import Pipeline
-from streamlearn.sinks import DeadLetterFile, PredictionsSink, Sink, write_metrics_json
+from streamlearn.sinks.base import Sink
+from streamlearn.sinks.deadletters import DeadLetterFile
+from streamlearn.sinks.files import PredictionsSink
+from streamlearn.sinks.metrics import write_metrics_json
 
 __all__ = ["run"]
 
@@ -40,20 +43,20 @@ def run(
     bootstrap = spec.bootstrap if spec else "127.0.0.1:9092"
     if dead_letters is not None:
         if str(dead_letters).startswith("kafka:"):
-            from streamlearn.sinks.kafka_results import KafkaDeadLetters
+            from streamlearn.kafka.sinks import KafkaDeadLetters
 
             all_sinks.append(KafkaDeadLetters(str(dead_letters)[6:], bootstrap))
         else:
             all_sinks.append(DeadLetterFile(dead_letters))
     if predictions is not None:
         if str(predictions).startswith("kafka:"):
-            from streamlearn.sinks.kafka_results import KafkaPredictions
+            from streamlearn.kafka.sinks import KafkaPredictions
 
             all_sinks.append(KafkaPredictions(str(predictions)[6:], bootstrap))
         else:
-            fmt = "parquet" if str(predictions).endswith(".parquet") else "csv"
+            format = "parquet" if str(predictions).endswith(".parquet") else "csv"
             folder = str(predictions).removesuffix(".parquet").removesuffix(".csv")
-            all_sinks.append(PredictionsSink(folder, fmt))
+            all_sinks.append(PredictionsSink(folder, format))
     summary = get_engine(engine, **engine_options).run(
         pipeline,
         all_sinks,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import typer
@@ -15,8 +16,11 @@ from streamlearn.cli.options import (
     SAVE,
     SEED,
     SOURCE,
+    ProduceOptions,
+    RunOptions,
+    StatsOptions,
 )
-from streamlearn.errors import ConfigError
+from streamlearn.errors import MissingExtraError
 
 app = typer.Typer(
     add_completion=False,
@@ -63,9 +67,10 @@ def run(
     port: int = typer.Option(8050, help="dashboard port"),
 ) -> None:
     """Race learners prequentially on a stream and report metrics per micro-batch."""
+    options = RunOptions(**locals())
     from streamlearn.cli.commands import run_command
 
-    run_command(locals())
+    run_command(options)
 
 
 @app.command()
@@ -89,9 +94,10 @@ def stats(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no per-batch lines"),
 ) -> None:
     """Keep streaming statistics (per key) and print them per micro-batch."""
+    options = StatsOptions(**locals())
     from streamlearn.cli.commands import stats_command
 
-    stats_command(locals())
+    stats_command(options)
 
 
 @app.command()
@@ -107,18 +113,19 @@ def produce(
     seed: int | None = SEED,
 ) -> None:
     """Write generated or file records to a Kafka topic."""
+    options = ProduceOptions(**locals())
     from streamlearn.cli.commands import produce_command
 
-    produce_command(locals())
+    produce_command(options)
 
 
 @app.command()
 def broker(port: int = typer.Option(9092, help="port on 127.0.0.1")) -> None:
     """Run the embedded Kafka-compatible broker (in memory) until Ctrl-C."""
-    try:
-        from streamlearn.broker import run_broker_forever
-    except ImportError as exc:
-        raise ConfigError("the broker needs the 'kafka' extra: pip install 'streamlearn[kafka]'") from exc
+    if importlib.util.find_spec("confluent_kafka") is None:
+        raise MissingExtraError("the broker", "kafka")
+    from streamlearn.kafka.broker import run_broker_forever
+
     run_broker_forever(port)
 
 

@@ -2,43 +2,45 @@
 
 from __future__ import annotations
 
+import importlib.util
 import time
 from pathlib import Path
 from typing import Any
 
 from streamlearn.cli.console import ConsoleObserver
-from streamlearn.cli.options import split_columns
-from streamlearn.errors import ConfigError
+from streamlearn.cli.options import ProduceOptions, RunOptions, SourceOptions, StatsOptions, split_columns
+from streamlearn.engines.base import Observer
+from streamlearn.errors import ConfigError, MissingExtraError
 from streamlearn.pipeline import Pipeline, Until, parse_until
 from streamlearn.runner import run
-from streamlearn.sources.factory import GENERATORS, SourceSpec, parse_source
+from streamlearn.sources.registry import SourceSpec, is_endless, parse_source
+from streamlearn.steps.base import Step
 
 __all__ = ["build_source_spec", "produce_command", "run_command", "stats_command"]
 
 COURSE_TOPICS = {"linear": "dataLinearModel", "nonlinear": "dataNonLinearModel", "activity": "activity"}
 
 
-def build_source_spec(p: dict[str, Any]) -> tuple[SourceSpec, Until]:
+def build_source_spec(p: SourceOptions) -> tuple[SourceSpec, Until]:
     """The source and the stop rule: ``--count`` bounds a generator, or ends other runs."""
-    until = parse_until(p.get("until") or "end")
-    count = p.get("count")
+    until = parse_until(p.until or "end")
+    count = p.count
     if count is not None and count < 1:
         raise ConfigError("--count must be at least 1")
-    rate = p.get("rate")
-    if rate is not None and rate <= 0:
+    if p.rate is not None and p.rate <= 0:
         raise ConfigError("--rate must be positive")
-    kind = (p["source"] or "").partition(":")[0].lower()
-    generator = kind in GENERATORS
+    generator = is_endless(p.source or "")
     if generator and count is None and until.mode == "end":
+        kind = p.source.partition(":")[0]
         raise ConfigError(f"source {kind!r} never ends: give --count N or --until idle:S|count:N")
     spec = parse_source(
-        p["source"],
-        bootstrap=p.get("bootstrap"),
+        p.source,
+        bootstrap=p.bootstrap,
         count=count if generator else None,
-        rate=rate,
-        seed=p.get("seed"),
-        group=p.get("group"),
-        start=p.get("start"),
+        rate=p.rate,
+        seed=p.seed,
+        group=p.group,
+        start=p.start,
         until_end=until.mode != "idle",
     )
     if count is not None and not generator:
@@ -46,114 +48,111 @@ def build_source_spec(p: dict[str, Any]) -> tuple[SourceSpec, Until]:
     return spec, until
 
 
-def _save_steps(p: dict[str, Any]) -> list[Any]:
+def _save_steps(save: Path | None) -> list[Step]:
     from streamlearn.steps.save import SaveBatches
 
-    return [SaveBatches(p["save"])] if p.get("save") else []
+    return [SaveBatches(save)] if save else []
 
 
-def _observer(p: dict[str, Any]) -> Any:
-    return ConsoleObserver(quiet=bool(p.get("quiet")))
+def _engine_options(p: SourceOptions) -> dict[str, Any]:
+    return {"master": p.master} if p.engine == "spark" else {}
 
 
-def run_command(p: dict[str, Any]) -> None:
+def run_command(p: RunOptions) -> None:
     spec, until = build_source_spec(p)
     pipeline = Pipeline(
         spec,
-        task=p["task"],
-        models=list(p["model"]),
-        format=p.get("format"),
-        target=p.get("target"),
-        features=split_columns(p.get("features")),
-        categorical=split_columns(p.get("categorical")),
-        key=p.get("key"),
-        granularity=p["granularity"],
-        train_budget=p.get("train_budget"),
-        window=p["window"],
-        batch_size=p["batch_size"],
-        batch_interval=p.get("batch_interval"),
+        task=p.task,  # type: ignore[arg-type]  # checked by Pipeline
+        models=list(p.model),
+        format=p.format,
+        target=p.target,
+        features=split_columns(p.features),
+        categorical=split_columns(p.categorical),
+        key=p.key,
+        granularity=p.granularity,  # type: ignore[arg-type]
+        train_budget=p.train_budget,
+        window=p.window,
+        batch_size=p.batch_size,
+        batch_interval=p.batch_interval,
         until=until,
-        nonfinite=p["nonfinite"],
-        steps=_save_steps(p),
+        nonfinite=p.nonfinite,  # type: ignore[arg-type]
+        steps=_save_steps(p.save),
     )
-    engine_options = {"master": p["master"]} if p["engine"] == "spark" else {}
-    observer = _observer(p)
-    metrics_json = p.get("metrics_json")
-    out: Path | None = p.get("out")
-    if out is not None:
-        metrics_json = metrics_json or out / "metrics.json"
-    if p.get("dashboard") or out is not None:
+    observer: Observer = ConsoleObserver(quiet=p.quiet)
+    metrics_json = p.metrics_json
+    if p.out is not None:
+        metrics_json = metrics_json or p.out / "metrics.json"
+    if p.dashboard or p.out is not None:
         from streamlearn.cli.reporting import with_reporting
 
-        observer = with_reporting(observer, out=out, dashboard=bool(p.get("dashboard")), port=p["port"])
+        observer = with_reporting(observer, out=p.out, dashboard=p.dashboard, port=p.port)
     run(
         pipeline,
-        engine=p["engine"],
-        dead_letters=p.get("dead_letter"),
-        predictions=p.get("predictions"),
+        engine=p.engine,
+        dead_letters=p.dead_letter,
+        predictions=p.predictions,
         metrics_json=metrics_json,
-        checkpoint=p.get("checkpoint"),
-        checkpoint_every=p["checkpoint_every"],
+        checkpoint=p.checkpoint,
+        checkpoint_every=p.checkpoint_every,
         observer=observer,
-        **engine_options,
+        **_engine_options(p),
     )
 
 
-def stats_command(p: dict[str, Any]) -> None:
+def stats_command(p: StatsOptions) -> None:
     from streamlearn.cli.stats_output import StatsObserver
     from streamlearn.steps.keyed import KeyedStats
 
     spec, until = build_source_spec(p)
-    names = [s.strip() for s in p["stat"].split(",") if s.strip()]
-    step = KeyedStats(names, key=p.get("key"), columns=split_columns(p.get("columns")))
+    names = [s.strip() for s in p.stat.split(",") if s.strip()]
+    step = KeyedStats(names, key=p.key, columns=split_columns(p.columns))
     pipeline = Pipeline(
-        spec, format=p.get("format"), key=p.get("key"), steps=[*_save_steps(p), step],
-        batch_size=p["batch_size"], until=until,
+        spec,
+        format=p.format,
+        key=p.key,
+        steps=[*_save_steps(p.save), step],
+        batch_size=p.batch_size,
+        until=until,
     )
-    engine_options = {"master": p["master"]} if p["engine"] == "spark" else {}
     run(
         pipeline,
-        engine=p["engine"],
-        dead_letters=p.get("dead_letter"),
-        metrics_json=p.get("metrics_json"),
-        observer=StatsObserver(step, quiet=bool(p.get("quiet"))),
-        **engine_options,
+        engine=p.engine,
+        dead_letters=p.dead_letter,
+        metrics_json=p.metrics_json,
+        observer=StatsObserver(step, quiet=p.quiet),
+        **_engine_options(p),
     )
 
 
-def produce_command(p: dict[str, Any]) -> None:
-    try:
-        from streamlearn.sinks.kafka import KafkaWriter, produce_from_source
-    except ImportError as exc:
-        raise ConfigError("producing needs the 'kafka' extra: pip install 'streamlearn[kafka]'") from exc
-    what = p["what"]
+def produce_command(p: ProduceOptions) -> None:
+    if importlib.util.find_spec("confluent_kafka") is None:
+        raise MissingExtraError("producing", "kafka")
+    from streamlearn.kafka.producer import KafkaWriter, produce_from_source
+
+    what = p.what
     kind = what.partition(":")[0].lower()
-    if kind not in (*GENERATORS, "csv", "json"):
+    generator = is_endless(what)
+    if not generator and kind not in ("csv", "json"):
         raise ConfigError(f"produce takes linear, nonlinear, activity, csv:PATH or json:PATH, not {what!r}")
-    if kind in GENERATORS and p.get("count") is None:
+    if generator and p.count is None:
         raise ConfigError("generators never end: give --count N")
-    topic = p.get("topic") or COURSE_TOPICS.get(kind)
+    topic = p.topic or COURSE_TOPICS.get(kind)
     if not topic:
         raise ConfigError("give --topic for a file")
-    if p["partitions"] < 1:
+    if p.partitions < 1:
         raise ConfigError("--partitions must be at least 1")
-    spec = parse_source(what, count=p.get("count") if kind in GENERATORS else None, seed=p.get("seed"))
-    source = spec.build()
-    fmt = p.get("format")
-    if fmt is not None and fmt != source.default_format:
+    source = parse_source(what, count=p.count if generator else None, seed=p.seed).build()
+    if p.format is not None and p.format != source.format:
         from streamlearn.sources.transcode import Transcoder
 
-        source = Transcoder(source, fmt)
-    writer = KafkaWriter(p["bootstrap"], topic, partitions=p["partitions"])
+        source = Transcoder(source, p.format)
+    writer = KafkaWriter(p.bootstrap, topic, partitions=p.partitions)
     started = time.perf_counter()
     source.open()
     try:
-        n = produce_from_source(
-            source, writer, count=p.get("count"), rate=p.get("rate"), key_field=p.get("key"),
-            fmt=source.default_format,
-        )
+        n = produce_from_source(source, writer, count=p.count, rate=p.rate, key_field=p.key, format=source.format)
     finally:
         source.close()
         writer.close()
     took = time.perf_counter() - started
-    print(f"produced {n:,} records to {topic} on {p['bootstrap']} in {took:.1f} s ({n / took:,.0f} records/s)")
+    print(f"produced {n:,} records to {topic} on {p.bootstrap} in {took:.1f} s ({n / took:,.0f} records/s)")

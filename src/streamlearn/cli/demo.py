@@ -14,13 +14,13 @@ from streamlearn.cli.console import ConsoleObserver
 from streamlearn.errors import MissingExtraError
 from streamlearn.pipeline import Pipeline
 from streamlearn.runner import run
-from streamlearn.sources.factory import SourceSpec, parse_source
+from streamlearn.sources.registry import SourceSpec, parse_source
 
 __all__ = ["demo_command"]
 
 
 def _produce(bootstrap: str, what: str, topic: str, count: int, console: Console) -> None:
-    from streamlearn.sinks.kafka import KafkaWriter, produce_from_source
+    from streamlearn.kafka.producer import KafkaWriter, produce_from_source
 
     source = parse_source(what, count=count).build()
     writer = KafkaWriter(bootstrap, topic)
@@ -73,7 +73,7 @@ def _runs(bootstrap: str) -> list[tuple[str, str, Pipeline, int]]:
 
 def demo_command(out: Path, dashboard: bool, port: int, activity_rows: int, course_rows: int) -> None:
     try:
-        from streamlearn.broker import EmbeddedBroker
+        from streamlearn.kafka.broker import EmbeddedBroker
     except ImportError as exc:
         raise MissingExtraError("the demo's embedded broker", "kafka") from exc
     console = Console(highlight=False, soft_wrap=True)

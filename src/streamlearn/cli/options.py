@@ -1,10 +1,27 @@
-"""Options shared by several commands."""
+"""Options shared by several commands, and each command's options as one typed record."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
+
 import typer
 
-__all__ = ["BOOTSTRAP", "COUNT", "FORMAT", "KEY", "RATE", "SAVE", "SEED", "SOURCE", "split_columns"]
+__all__ = [
+    "BOOTSTRAP",
+    "COUNT",
+    "FORMAT",
+    "KEY",
+    "RATE",
+    "SAVE",
+    "SEED",
+    "SOURCE",
+    "ProduceOptions",
+    "RunOptions",
+    "SourceOptions",
+    "StatsOptions",
+    "split_columns",
+]
 
 SOURCE = typer.Option(..., help="kafka:TOPIC, linear, nonlinear, activity, csv:PATH or json:PATH")
 BOOTSTRAP = typer.Option("127.0.0.1:9092", help="Kafka bootstrap HOST:PORT")
@@ -21,3 +38,72 @@ def split_columns(text: str | None) -> list[str] | None:
         return None
     cols = [c.strip() for c in text.split(",") if c.strip()]
     return cols or None
+
+
+@dataclass(frozen=True)
+class SourceOptions:
+    """What ``run`` and ``stats`` share: where records come from and when to stop."""
+
+    source: str
+    bootstrap: str = "127.0.0.1:9092"
+    count: int | None = None
+    format: str | None = None
+    until: str = "end"
+    rate: float | None = None
+    seed: int | None = None
+    group: str | None = None
+    start: str = "earliest"
+    batch_size: int = 1000
+    dead_letter: str | None = None
+    metrics_json: Path | None = None
+    save: Path | None = None
+    engine: str = "local"
+    master: str = "local[2]"
+    quiet: bool = False
+
+
+@dataclass(frozen=True)
+class RunOptions(SourceOptions):
+    """``streamlearn run``."""
+
+    task: str = "regression"
+    model: tuple[str, ...] | list[str] = ()
+    target: str | None = None
+    features: str | None = None
+    categorical: str | None = None
+    key: str | None = None
+    granularity: str = "record"
+    batch_interval: float | None = None
+    train_budget: int | None = None
+    window: int = 1000
+    checkpoint: Path | None = None
+    checkpoint_every: int = 1
+    predictions: str | None = None
+    nonfinite: str = "dead-letter"
+    out: Path | None = None
+    dashboard: bool = False
+    port: int = 8050
+
+
+@dataclass(frozen=True)
+class StatsOptions(SourceOptions):
+    """``streamlearn stats``."""
+
+    stat: str = "mean,var,max,sum"
+    key: str | None = None
+    columns: str | None = None
+
+
+@dataclass(frozen=True)
+class ProduceOptions:
+    """``streamlearn produce``."""
+
+    what: str
+    topic: str | None = None
+    bootstrap: str = "127.0.0.1:9092"
+    count: int | None = None
+    rate: float | None = None
+    format: str | None = None
+    partitions: int = 1
+    key: str | None = None
+    seed: int | None = None

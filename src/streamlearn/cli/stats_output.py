@@ -24,7 +24,7 @@ def stats_table(step: KeyedStats, title: str) -> Table:
     table.add_column("column")
     for s in step.stats:
         table.add_column(s, justify="right")
-    for key in list(step.store.states)[:SHOWN_KEYS]:
+    for key, _ in list(step.store.items())[:SHOWN_KEYS]:
         for col, entry in step.values(key).items():
             cells = []
             for s in step.stats:
@@ -50,7 +50,7 @@ class StatsObserver(Observer):
         evicted = self.step.store.evicted
         self.console.print(
             f"records consumed {summary['records_consumed']:,} | dead letters "
-            f"{summary['dead_letters']:,} | keys {len(self.step.store.states):,}"
+            f"{summary['dead_letters']:,} | keys {len(self.step.store):,}"
             + (f" ({evicted:,} evicted)" if evicted else "")
             + f" | {summary['elapsed_s']:.1f} s"
         )

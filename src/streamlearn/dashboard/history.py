@@ -158,7 +158,7 @@ class History:
             return
         keyed: Any = None
         if result is not None:
-            keyed = result.keyed or result.summary.get("stats")
+            keyed = result.summary.get("stats")
         if not keyed and self.stats_source is not None:
             keyed = self.stats_source()
             self._stats_at = now

@@ -1,9 +1,10 @@
 """Learners: the contract, the built-in kinds and the spec registry.
 
-Importing this package registers every built-in kind (see
-:mod:`streamlearn.learn.catalogue`). The scikit-learn window models and the
-River adapters are loaded on first use, since those libraries take seconds
-to import.
+Kinds are registered in :mod:`streamlearn.learn.registry`, each loading
+its module when it is built. Names are imported on first use
+(PEP 562): the compiled learners load numba, the window models
+scikit-learn and the River adapters River, each of which takes a while, and
+``import streamlearn.learn.base`` needs none of them.
 """
 
 from __future__ import annotations
@@ -11,24 +12,23 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from streamlearn.learn import catalogue as _catalogue  # noqa: F401  (registers the kinds)
-from streamlearn.learn.base import NO_CLASS, Classifier, Learner, Regressor
-from streamlearn.learn.baselines import LastClass, Majority, Mean
-from streamlearn.learn.fast import FastClassifier
-from streamlearn.learn.features import CategoryIndex, FeatureEncoder, LabelIndex
-from streamlearn.learn.rls import RLS, KeyedRLS
-from streamlearn.learn.specs import (
-    ModelSpec,
-    build_learner,
-    expand_presets,
-    known_kinds,
-    parse_spec,
-    register,
-    register_preset,
-)
-
 if TYPE_CHECKING:
+    from streamlearn.learn.base import NO_CLASS, Classifier, Learner, Regressor
+    from streamlearn.learn.baselines import LastClass, Majority, Mean
+    from streamlearn.learn.fast import FastClassifier
+    from streamlearn.learn.features import CategoryIndex, FeatureEncoder, LabelIndex
     from streamlearn.learn.online import MixedNB, RiverClassifier, RiverLearner, RiverRegressor
+    from streamlearn.learn.rls import RLS
+    from streamlearn.learn.registry import (
+        ModelSpec,
+        build_learner,
+        build_models,
+        expand_specs,
+        known_kinds,
+        parse_spec,
+        register,
+        register_preset,
+    )
     from streamlearn.learn.window import WindowClassifier, WindowModel, WindowRegressor
 
 __all__ = [
@@ -38,7 +38,6 @@ __all__ = [
     "Classifier",
     "FastClassifier",
     "FeatureEncoder",
-    "KeyedRLS",
     "LabelIndex",
     "LastClass",
     "Learner",
@@ -54,27 +53,51 @@ __all__ = [
     "WindowModel",
     "WindowRegressor",
     "build_learner",
-    "expand_presets",
+    "build_models",
+    "expand_specs",
     "known_kinds",
     "parse_spec",
     "register",
     "register_preset",
 ]
 
-_LAZY = {
-    "MixedNB": "streamlearn.learn.online",
-    "RiverClassifier": "streamlearn.learn.online",
-    "RiverLearner": "streamlearn.learn.online",
-    "RiverRegressor": "streamlearn.learn.online",
-    "WindowClassifier": "streamlearn.learn.window",
-    "WindowModel": "streamlearn.learn.window",
-    "WindowRegressor": "streamlearn.learn.window",
+_HOMES = {
+    "NO_CLASS": "base",
+    "Classifier": "base",
+    "Learner": "base",
+    "Regressor": "base",
+    "LastClass": "baselines",
+    "Majority": "baselines",
+    "Mean": "baselines",
+    "FastClassifier": "fast",
+    "CategoryIndex": "features",
+    "FeatureEncoder": "features",
+    "LabelIndex": "features",
+    "MixedNB": "online",
+    "RiverClassifier": "online",
+    "RiverLearner": "online",
+    "RiverRegressor": "online",
+    "RLS": "rls",
+    "ModelSpec": "registry",
+    "build_learner": "registry",
+    "build_models": "registry",
+    "expand_specs": "registry",
+    "known_kinds": "registry",
+    "parse_spec": "registry",
+    "register": "registry",
+    "register_preset": "registry",
+    "WindowClassifier": "window",
+    "WindowModel": "window",
+    "WindowRegressor": "window",
 }
 
 
 def __getattr__(name: str) -> Any:
-    # PEP 562: import River or scikit-learn only when one of their classes is asked for
-    module = _LAZY.get(name)
-    if module is None:
+    home = _HOMES.get(name)
+    if home is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+    return getattr(importlib.import_module(f"{__name__}.{home}"), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -30,8 +30,6 @@ Numerical safeguards (see :class:`RLS`):
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from collections.abc import Hashable, Sequence
 from typing import Any
 
 import numpy as np
@@ -47,7 +45,7 @@ from streamlearn.learn.rls_kernels import (
     woodbury_block,
 )
 
-__all__ = ["RLS", "TRACE_CAP_FACTOR", "KeyedRLS"]
+__all__ = ["RLS", "TRACE_CAP_FACTOR"]
 
 #: ``trace(V)`` is capped at this multiple of ``trace(V0) = delta * p``.
 TRACE_CAP_FACTOR = 1e6
@@ -248,117 +246,3 @@ class RLS(Regressor):
     def mse_(self) -> float:
         """Running mean of squared a-priori errors (NaN before any record)."""
         return self._sse / self._n_scored if self._n_scored else float("nan")
-
-    # -- state -------------------------------------------------------------------
-    def to_state(self) -> dict[str, Any]:
-        """Plain numbers and numpy arrays, e.g. for Spark keyed state."""
-        return {
-            "forgetting": self.forgetting,
-            "delta": self.delta,
-            "fit_intercept": int(self.fit_intercept),
-            "n_features": self.n_features_in_,
-            "beta": self._beta.copy(),
-            "V": self._V.copy(),
-            "n_learned": self.n_learned,
-            "sse": self._sse,
-            "n_scored": self._n_scored,
-            "n_capped": self.n_capped_,
-            "n_skipped": self.n_skipped_,
-        }
-
-    @classmethod
-    def from_state(cls, state: dict[str, Any]) -> RLS:
-        """Rebuild a model from :meth:`to_state` output."""
-        model = cls(float(state["forgetting"]), float(state["delta"]), bool(state["fit_intercept"]))
-        model.n_features_in_ = int(state["n_features"])
-        model._beta = np.array(state["beta"], dtype=np.float64).reshape(-1)
-        p = len(model._beta)
-        model._V = np.array(state["V"], dtype=np.float64).reshape(p, p)
-        model.n_learned = int(state["n_learned"])
-        model._sse = float(state["sse"])
-        model._n_scored = int(state["n_scored"])
-        model.n_capped_ = int(state["n_capped"])
-        model.n_skipped_ = int(state["n_skipped"])
-        return model
-
-
-class KeyedRLS:
-    """One :class:`RLS` per key, at most ``max_keys`` of them (LRU eviction).
-
-    A key seen again after eviction starts from a fresh model; ``n_evicted``
-    counts evictions so that the loss of state is visible.
-    """
-
-    def __init__(
-        self,
-        forgetting: float = 1.0,
-        delta: float = 10.0,
-        fit_intercept: bool = True,
-        max_keys: int = 10_000,
-    ) -> None:
-        if max_keys < 1:
-            raise ValueError(f"max_keys must be >= 1, got {max_keys}")
-        self.template = RLS(forgetting, delta, fit_intercept)
-        self.max_keys = int(max_keys)
-        self.models: OrderedDict[Hashable, RLS] = OrderedDict()
-        self.n_evicted = 0
-
-    def __len__(self) -> int:
-        return len(self.models)
-
-    def __contains__(self, key: Hashable) -> bool:
-        return key in self.models
-
-    def get(self, key: Hashable) -> RLS | None:
-        """The model of ``key`` without touching the LRU order."""
-        return self.models.get(key)
-
-    def _touch(self, key: Hashable) -> RLS:
-        model = self.models.get(key)
-        if model is None:
-            if len(self.models) >= self.max_keys:
-                self.models.popitem(last=False)
-                self.n_evicted += 1
-            fresh = self.template.clone()
-            assert isinstance(fresh, RLS)
-            self.models[key] = model = fresh
-        else:
-            self.models.move_to_end(key)
-        return model
-
-    def predict_one(self, key: Hashable, x: Any) -> float:
-        model = self.models.get(key)
-        return 0.0 if model is None else model.predict_one(x)
-
-    def learn_one(self, key: Hashable, x: Any, y: Any) -> None:
-        self._touch(key).learn_one(x, y)
-
-    def test_then_train_keyed(
-        self, keys: Sequence[Hashable] | np.ndarray, X: Any, y: Any
-    ) -> np.ndarray:
-        """Prequential per key over a batch; record ``i`` uses model ``keys[i]``.
-
-        Equal to the per-record loop. When the batch cannot trigger an eviction
-        the records of each key are run as one compiled call; otherwise records
-        go one at a time so that evictions happen in exactly the same order.
-        """
-        X, yy = RLS._matrix(X, y)
-        keys = list(keys)
-        if len(keys) != len(X):
-            raise ValueError(f"{len(keys)} keys for {len(X)} records")
-        out = np.empty(len(X))
-        groups: dict[Hashable, list[int]] = {}
-        for i, k in enumerate(keys):
-            groups.setdefault(k, []).append(i)
-        new = sum(1 for k in groups if k not in self.models)
-        if len(self.models) + new > self.max_keys:
-            for i, k in enumerate(keys):
-                model = self._touch(k)
-                out[i] = model.predict_one(X[i])
-                model.learn_one(X[i], yy[i])
-            return out
-        # LRU order after the loop: by last occurrence within the batch.
-        for k, idx in sorted(groups.items(), key=lambda item: item[1][-1]):
-            rows = np.asarray(idx)
-            out[rows] = self._touch(k).test_then_train(X[rows], yy[rows])
-        return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,6 +70,42 @@ class RawBatch:
             np.zeros(0, dtype=np.int32),
             np.zeros(0, dtype=np.int64),
             position_kind=position_kind,
+        )
+
+    @classmethod
+    def concat(cls, parts: Sequence[RawBatch], origin: str | None = None) -> RawBatch:
+        """The records of ``parts`` in order, as one batch (``parts`` must not be empty)."""
+        if len(parts) == 1 and origin in (None, parts[0].origin):
+            return parts[0]
+        payloads: list[bytes] = []
+        for b in parts:
+            payloads += b.payloads
+        keys: list[bytes | None] | None = None
+        if any(b.keys is not None for b in parts):
+            keys = []
+            for b in parts:
+                keys += b.keys if b.keys is not None else [None] * len(b)
+        return cls(
+            parts[0].origin if origin is None else origin,
+            payloads,
+            np.concatenate([b.partitions for b in parts]),
+            np.concatenate([b.offsets for b in parts]),
+            keys,
+            parts[0].position_kind,
+        )
+
+    def slice(self, start: int, stop: int) -> RawBatch:
+        """Records ``start:stop``, without copying when that is all of them."""
+        start, stop = max(0, start), min(len(self), stop)
+        if start == 0 and stop == len(self):
+            return self
+        return RawBatch(
+            self.origin,
+            self.payloads[start:stop],
+            self.partitions[start:stop],
+            self.offsets[start:stop],
+            None if self.keys is None else self.keys[start:stop],
+            self.position_kind,
         )
 
     def dead_letter(self, i: int, reason: str) -> DeadLetter:

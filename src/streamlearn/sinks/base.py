@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -28,26 +28,37 @@ class BatchResult:
     predictions: dict[str, np.ndarray] = field(default_factory=dict)
     targets: np.ndarray | None = None
     summary: dict[str, Any] = field(default_factory=dict)
-    keyed: dict[str, Any] = field(default_factory=dict)
     consumed: int = 0
 
 
 class Sink(ABC):
     """Receives every batch's result, in batch order.
 
+    Every sink has an id, unique in its run, under which checkpoints keep
+    its :meth:`snapshot` (``sink_id``; by default :attr:`default_id`).
     Sinks that write files must be idempotent by batch id: writing the same
     batch twice (after a restart) leaves the same files.
     """
 
-    name: str = "sink"
+    #: the id of a sink not given one
+    default_id: ClassVar[str] = "sink"
 
-    def open(self, resume: dict[str, Any] | None = None) -> None:  # noqa: B027
-        """Prepare; ``resume`` is what :meth:`position` returned at the checkpoint."""
+    @property
+    def sink_id(self) -> str:
+        """The sink's id, unique in its run."""
+        return str(self.__dict__.get("_sink_id") or self.default_id)
+
+    @sink_id.setter
+    def sink_id(self, value: str | None) -> None:
+        self.__dict__["_sink_id"] = value
+
+    def open(self, snapshot: dict[str, Any] | None = None) -> None:  # noqa: B027
+        """Prepare; ``snapshot`` is what :meth:`snapshot` returned at the checkpoint."""
 
     @abstractmethod
     def write(self, result: BatchResult) -> None: ...
 
-    def position(self) -> dict[str, Any]:
+    def snapshot(self) -> dict[str, Any]:
         """What a checkpoint must remember to undo writes made after it."""
         return {}
 

@@ -21,20 +21,21 @@ class DeadLetterFile(Sink):
     file there, so letters of batches replayed after a crash are not doubled.
     """
 
-    name = "dead_letters"
+    default_id = "dead_letters"
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, sink_id: str | None = None) -> None:
+        self.sink_id = sink_id
         self.path = Path(path)
         self.fh: Any = None
         self.count = 0
 
-    def open(self, resume: dict[str, Any] | None = None) -> None:
+    def open(self, snapshot: dict[str, Any] | None = None) -> None:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            if resume and self.path.exists():
+            if snapshot and self.path.exists():
                 with open(self.path, "r+b") as fh:
-                    fh.truncate(int(resume.get("bytes", 0)))
-                self.count = int(resume.get("count", 0))
+                    fh.truncate(int(snapshot.get("bytes", 0)))
+                self.count = int(snapshot.get("count", 0))
                 self.fh = open(self.path, "ab")  # noqa: SIM115 - held open across batches
             else:
                 self.fh = open(self.path, "wb")  # noqa: SIM115 - held open across batches
@@ -51,7 +52,7 @@ class DeadLetterFile(Sink):
         self.fh.write(lines)
         self.count += len(result.dead_letters)
 
-    def position(self) -> dict[str, Any]:
+    def snapshot(self) -> dict[str, Any]:
         self.fh.flush()
         os.fsync(self.fh.fileno())
         return {"bytes": self.fh.tell(), "count": self.count}

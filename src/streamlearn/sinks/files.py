@@ -43,14 +43,14 @@ def _table(columns: Mapping[str, np.ndarray]) -> pa.Table:
     return pa.table(arrays)
 
 
-def write_batch_file(folder: Path, batch_id: int, columns: Mapping[str, np.ndarray], fmt: str) -> Path:
+def write_batch_file(folder: Path, batch_id: int, columns: Mapping[str, np.ndarray], format: str) -> Path:
     """Write one batch as ``batch-000042.csv`` (or ``.parquet``), atomically."""
-    if fmt not in FORMATS:
-        raise ConfigError(f"file format must be one of {', '.join(FORMATS)}, not {fmt!r}")
-    path = Path(folder) / f"batch-{batch_id:06d}.{fmt}"
+    if format not in FORMATS:
+        raise ConfigError(f"file format must be one of {', '.join(FORMATS)}, not {format!r}")
+    path = Path(folder) / f"batch-{batch_id:06d}.{format}"
     table = _table(columns)
     sink = pa.BufferOutputStream()
-    if fmt == "csv":
+    if format == "csv":
         pacsv.write_csv(table, sink)
     else:
         pq.write_table(table, sink)
@@ -61,18 +61,19 @@ def write_batch_file(folder: Path, batch_id: int, columns: Mapping[str, np.ndarr
 class PredictionsSink(Sink):
     """Record ids, each model's prediction and the label, one file per batch.
 
-    ``path`` is a folder; the format comes from ``fmt`` (``csv`` or ``parquet``).
+    ``path`` is a folder; ``format`` is ``csv`` or ``parquet``.
     """
 
-    name = "predictions"
+    default_id = "predictions"
 
-    def __init__(self, path: str | Path, fmt: str = "csv") -> None:
-        if fmt not in FORMATS:
+    def __init__(self, path: str | Path, format: str = "csv", sink_id: str | None = None) -> None:
+        if format not in FORMATS:
             raise ConfigError(f"predictions format must be one of {', '.join(FORMATS)}")
+        self.sink_id = sink_id
         self.folder = Path(path)
-        self.fmt = fmt
+        self.format = format
 
-    def open(self, resume: dict | None = None) -> None:
+    def open(self, snapshot: dict | None = None) -> None:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -89,4 +90,4 @@ class PredictionsSink(Sink):
             cols[f"pred:{name}"] = preds
         if result.targets is not None:
             cols["label"] = result.targets
-        write_batch_file(self.folder, result.batch_id + 1, cols, self.fmt)
+        write_batch_file(self.folder, result.batch_id + 1, cols, self.format)

@@ -10,9 +10,10 @@ __all__ = ["ListSink"]
 class ListSink(Sink):
     """Keeps the results in ``self.results``. Memory grows with the stream: tests only."""
 
-    name = "list"
+    default_id = "list"
 
-    def __init__(self) -> None:
+    def __init__(self, sink_id: str | None = None) -> None:
+        self.sink_id = sink_id
         self.results: list[BatchResult] = []
 
     def write(self, result: BatchResult) -> None:

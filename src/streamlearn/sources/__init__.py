@@ -1,28 +1,33 @@
-"""Where records come from: memory, generators, files and Kafka.
+"""Where records come from: a registry of kinds (memory, generators, files, Kafka...).
 
-``KafkaSource`` lives in :mod:`streamlearn.sources.kafka` and needs the
-``kafka`` extra, so it is not imported here.
+See :mod:`streamlearn.sources.registry` for the ``--source`` kinds; Kafka's
+source lives in :mod:`streamlearn.kafka`.
 """
 
 from __future__ import annotations
 
-from streamlearn.sources.base import Progress, Source
-from streamlearn.sources.factory import GENERATORS, SourceSpec, parse_source
-from streamlearn.sources.files import FileSource
-from streamlearn.sources.generators import ActivitySource, LinearSource, NonLinearSource
+from streamlearn.sources.base import Progress, Replay, Source
 from streamlearn.sources.memory import MemorySource
-from streamlearn.sources.transcode import Transcoder
+from streamlearn.sources.registry import (
+    SourceKind,
+    SourceSpec,
+    build_source,
+    is_endless,
+    parse_source,
+    register_source,
+    source_kinds,
+)
 
 __all__ = [
-    "GENERATORS",
-    "ActivitySource",
-    "FileSource",
-    "LinearSource",
     "MemorySource",
-    "NonLinearSource",
     "Progress",
+    "Replay",
     "Source",
+    "SourceKind",
     "SourceSpec",
-    "Transcoder",
+    "build_source",
+    "is_endless",
     "parse_source",
+    "register_source",
+    "source_kinds",
 ]

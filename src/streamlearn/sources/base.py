@@ -1,20 +1,29 @@
 """The source interface: anything that yields raw payloads with positions.
 
 A source is bounded (a file, a generator with ``count``, a Kafka topic read
-``--until end``) or unbounded. Its ``position()`` is saved in checkpoints and
-handed back to ``open(resume=...)`` so a restarted run continues exactly where
-the checkpoint left off.
+``--until end``) or unbounded. Its :meth:`~Source.snapshot` (where the next
+read starts) is saved in checkpoints and handed back to
+``open(snapshot=...)``, so a restarted run continues exactly where the
+checkpoint left off.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar, Literal
 
 from streamlearn.records.batch import RawBatch
+from streamlearn.records.schema import Schema
+from streamlearn.types import PositionKind
 
-__all__ = ["Progress", "Source"]
+__all__ = ["Progress", "Replay", "Source"]
+
+#: how a source can be read again from a position, which decides how the Spark
+#: engine plans it: ``index`` sources number their records 0, 1, 2... and open
+#: at ``{"next": i}``; ``log`` sources are Kafka topics (offsets per partition);
+#: ``sequential`` sources are read in order from a saved position
+Replay = Literal["index", "log", "sequential"]
 
 
 @dataclass(frozen=True)
@@ -27,15 +36,38 @@ class Progress:
 
 
 class Source(ABC):
+    """Where records come from.
+
+    Subclasses implement :meth:`read`, :attr:`exhausted` and
+    :meth:`snapshot`, and usually :meth:`open` and :meth:`close`.
+    """
+
     #: short name used in metrics: ``kafka``, ``linear``, ``csv``, ``memory``...
     kind: str = "source"
-    #: the codec the payloads are in unless the user says otherwise
-    default_format: str = "json"
+    #: the payload format unless the user says otherwise (``literal``, ``json``, ``csv``, ``auto``)
+    format: str = "json"
     #: ``offset`` (partition and offset) or ``line`` (files)
-    position_kind: str = "offset"
+    position_kind: PositionKind = "offset"
+    #: how the source is read again from a position (see :data:`Replay`)
+    replay: ClassVar[Replay] = "sequential"
+    #: the fields of the records and their roles, when the source knows them
+    schema: Schema | None = None
+    #: records to deliver in all (``None``: until the source ends, or forever)
+    count: int | None = None
+    #: records per second (``None``: as fast as possible)
+    rate: float | None = None
 
-    def open(self, resume: dict[str, Any] | None = None) -> None:  # noqa: B027
-        """Prepare to read; ``resume`` is a ``position()`` from a checkpoint."""
+    @property
+    def origin(self) -> str:
+        """What records' positions name: a topic, a file, or the source's kind."""
+        return str(self.__dict__.get("_origin") or self.kind)
+
+    @origin.setter
+    def origin(self, value: str) -> None:
+        self.__dict__["_origin"] = value
+
+    def open(self, snapshot: dict[str, Any] | None = None) -> None:  # noqa: B027
+        """Prepare to read; ``snapshot`` is a :meth:`snapshot` from a checkpoint."""
 
     @abstractmethod
     def read(self, max_records: int, timeout_s: float = 1.0) -> RawBatch:
@@ -50,7 +82,7 @@ class Source(ABC):
         """True once a bounded source has delivered everything it will."""
 
     @abstractmethod
-    def position(self) -> dict[str, Any]:
+    def snapshot(self) -> dict[str, Any]:
         """Where the next read starts, as plain JSON-able data."""
 
     def progress(self) -> Progress:

@@ -17,12 +17,13 @@ import orjson
 
 from streamlearn.errors import ConfigError, SourceError
 from streamlearn.records.batch import RawBatch
-from streamlearn.records.csv import schema_from_header
-from streamlearn.records.jsoncodec import infer_json_schema
+from streamlearn.codecs.delimited import schema_from_header
+from streamlearn.codecs.json_records import infer_json_schema
 from streamlearn.records.schema import Schema
 from streamlearn.sources.base import Progress, Source
+from streamlearn.sources.registry import SourceSpec
 
-__all__ = ["FileSource"]
+__all__ = ["FileSource", "from_spec"]
 
 _BLOCK = 1 << 20
 _SAMPLE = 200  # rows read after the header to guess column kinds
@@ -36,7 +37,7 @@ class FileSource(Source):
     ----------
     path
         The file; its name as given is the records' origin.
-    fmt
+    format
         ``csv`` or ``json``; ``None`` guesses from the extension
         (``.json``, ``.jsonl``, ``.ndjson`` are JSON lines).
     count
@@ -67,21 +68,21 @@ class FileSource(Source):
     def __init__(
         self,
         path: str | os.PathLike[str],
-        fmt: str | None = None,
+        format: str | None = None,
         count: int | None = None,
         header: bool = True,
     ) -> None:
         self.origin = str(path)
         self.path = Path(path)
-        if fmt is None:
-            fmt = "json" if self.path.suffix.lower() in (".json", ".jsonl", ".ndjson") else "csv"
-        if fmt not in ("csv", "json"):
-            raise ConfigError(f"file format must be csv or json, not {fmt!r}")
+        if format is None:
+            format = "json" if self.path.suffix.lower() in (".json", ".jsonl", ".ndjson") else "csv"
+        if format not in ("csv", "json"):
+            raise ConfigError(f"file format must be csv or json, not {format!r}")
         if count is not None and count < 0:
             raise ConfigError(f"--count must be >= 0, not {count}")
-        self.kind = self.default_format = fmt
+        self.kind = self.format = format
         self.count = count
-        self.has_header = header and fmt == "csv"
+        self.has_header = header and format == "csv"
         self.header: bytes | None = None
         self.schema: Schema | None = None
         self._f: IO[bytes] | None = None
@@ -135,18 +136,18 @@ class FileSource(Source):
         self._eof = False
         self._clean = True
 
-    def open(self, resume: dict[str, Any] | None = None) -> None:
+    def open(self, snapshot: dict[str, Any] | None = None) -> None:
         self.close()
         line, byte = self._first_line, self._first_byte
         delivered = 0
-        if resume:
+        if snapshot:
             try:
-                line, byte = int(resume["line"]), int(resume["byte"])
-                delivered = int(resume.get("delivered", 0))
+                line, byte = int(snapshot["line"]), int(snapshot["byte"])
+                delivered = int(snapshot.get("delivered", 0))
             except (KeyError, TypeError, ValueError):
-                raise ConfigError(f"bad file position to resume from: {resume!r}") from None
+                raise ConfigError(f"bad file position to resume from: {snapshot!r}") from None
             if line < 1 or byte < 0:
-                raise ConfigError(f"bad file position to resume from: {resume!r}")
+                raise ConfigError(f"bad file position to resume from: {snapshot!r}")
         self._f = self._openfile()
         self._f.seek(byte)
         self._reset(line, byte)
@@ -239,7 +240,7 @@ class FileSource(Source):
             self._fill()
         return self._eof_reached()
 
-    def position(self) -> dict[str, Any]:
+    def snapshot(self) -> dict[str, Any]:
         return {"line": self._line, "byte": self._byte, "delivered": self._delivered}
 
     def progress(self) -> Progress:
@@ -253,3 +254,7 @@ class FileSource(Source):
             self._f.close()
             self._f = None
 
+
+def from_spec(spec: SourceSpec) -> FileSource:
+    """The ``csv:PATH`` and ``json:PATH`` sources."""
+    return FileSource(spec.target, format=spec.kind)

@@ -28,7 +28,8 @@ class MemorySource(Source):
     """
 
     kind = "memory"
-    default_format = "json"
+    format = "json"
+    replay = "index"
 
     def __init__(self, records: Sequence[bytes | Mapping[str, Any]], name: str = "memory") -> None:
         self.payloads = [
@@ -36,18 +37,19 @@ class MemorySource(Source):
             for r in records
         ]
         if records and all(isinstance(r, bytes) for r in records):
-            self.default_format = "literal"
-        self.name = name
+            self.format = "literal"
+        self.origin = name
+        self.count = len(self.payloads)
         self.next = 0
 
-    def open(self, resume: dict[str, Any] | None = None) -> None:
-        self.next = int(resume["next"]) if resume else 0
+    def open(self, snapshot: dict[str, Any] | None = None) -> None:
+        self.next = int(snapshot["next"]) if snapshot else 0
 
     def read(self, max_records: int, timeout_s: float = 1.0) -> RawBatch:
         start, stop = self.next, min(len(self.payloads), self.next + max_records)
         self.next = stop
         return RawBatch(
-            self.name,
+            self.origin,
             self.payloads[start:stop],
             np.zeros(stop - start, dtype=np.int32),
             np.arange(start, stop, dtype=np.int64),
@@ -57,7 +59,7 @@ class MemorySource(Source):
     def exhausted(self) -> bool:
         return self.next >= len(self.payloads)
 
-    def position(self) -> dict[str, Any]:
+    def snapshot(self) -> dict[str, Any]:
         return {"next": self.next}
 
     def progress(self) -> Progress:

@@ -8,31 +8,32 @@ from __future__ import annotations
 
 from typing import Any
 
-from streamlearn.records import make_codec
+from streamlearn.codecs import make_codec
 from streamlearn.records.batch import RawBatch
-from streamlearn.records.codec import Codec
+from streamlearn.codecs.base import Codec
 from streamlearn.sources.base import Progress, Source
 
 __all__ = ["Transcoder"]
 
 
 class Transcoder(Source):
-    """Wraps ``source`` so its payloads come out in ``fmt``.
+    """Wraps ``source`` so its payloads come out in ``format``.
 
     Records that do not decode are passed through unchanged, so a consumer
     still dead-letters them with their original bytes.
     """
 
-    def __init__(self, source: Source, fmt: str) -> None:
+    def __init__(self, source: Source, format: str) -> None:
         self.source = source
         self.kind = source.kind
+        self.origin = source.origin
         self.position_kind = source.position_kind
-        self.default_format = fmt
-        self.decoder: Codec = make_codec(source.default_format, getattr(source, "schema", None))
-        self.encoder: Codec = make_codec(fmt, self.decoder.schema)
+        self.format = format
+        self.decoder: Codec = make_codec(source.format, source.schema)
+        self.encoder: Codec = make_codec(format, self.decoder.schema)
 
-    def open(self, resume: dict[str, Any] | None = None) -> None:
-        self.source.open(resume)
+    def open(self, snapshot: dict[str, Any] | None = None) -> None:
+        self.source.open(snapshot)
 
     def read(self, max_records: int, timeout_s: float = 1.0) -> RawBatch:
         raw = self.source.read(max_records, timeout_s)
@@ -51,14 +52,14 @@ class Transcoder(Source):
     def exhausted(self) -> bool:
         return self.source.exhausted
 
-    def position(self) -> dict[str, Any]:
-        return self.source.position()
+    def snapshot(self) -> dict[str, Any]:
+        return self.source.snapshot()
 
     def progress(self) -> Progress:
         return self.source.progress()
 
     def describe(self) -> dict[str, Any]:
-        return {**self.source.describe(), "format": self.default_format}
+        return {**self.source.describe(), "format": self.format}
 
     def close(self) -> None:
         self.source.close()

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar
 
 import numpy as np
 
 from streamlearn.records.batch import RecordBatch
 from streamlearn.steps.base import Step
+from streamlearn.types import StepKind
 
 __all__ = ["CounterText", "FeatureSummary"]
 
@@ -15,10 +17,12 @@ __all__ = ["CounterText", "FeatureSummary"]
 class FeatureSummary(Step):
     """Adds ``x_max`` and ``x_mean``: the max and the mean of the feature values per record."""
 
-    name = "x_max_mean"
+    scope: ClassVar[StepKind] = "row"
+    default_id = "x_max_mean"
 
-    def __init__(self, features: Sequence[str]):
+    def __init__(self, features: Sequence[str], step_id: str | None = None):
         self.features = tuple(features)
+        self.step_id = step_id
 
     def apply(self, batch: RecordBatch) -> RecordBatch:
         if not len(batch):
@@ -30,11 +34,13 @@ class FeatureSummary(Step):
 class CounterText(Step):
     """Adds ``text``: one line per record naming its counter, as the course prints."""
 
-    name = "counter_text"
+    scope: ClassVar[StepKind] = "row"
+    default_id = "counter_text"
 
-    def __init__(self, counter: str = "counter", template: str = "record {counter}"):
+    def __init__(self, counter: str = "counter", template: str = "record {counter}", step_id: str | None = None):
         self.counter = counter
         self.template = template
+        self.step_id = step_id
 
     def apply(self, batch: RecordBatch) -> RecordBatch:
         col = batch.columns.get(self.counter, batch.offsets)

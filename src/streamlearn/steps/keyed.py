@@ -8,19 +8,22 @@ stream.
 
 from __future__ import annotations
 
-from collections import OrderedDict, deque
+import copy
+from collections import deque
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
 from streamlearn.errors import ConfigError
-from streamlearn.learn.stats import ColumnExtrema, ColumnSums, Moments
 from streamlearn.records.batch import RecordBatch
-from streamlearn.steps.base import Step, user_code_error
+from streamlearn.stats import ColumnExtrema, ColumnSums, Moments
+from streamlearn.steps.base import Step, name_of, user_code_error
+from streamlearn.steps.store import KeyedStore, LruStore
+from streamlearn.types import StepKind
 
-__all__ = ["STATS", "KeyedState", "KeyedStats", "group_rows"]
+__all__ = ["GLOBAL_KEY", "STATS", "KeyedState", "KeyedStats", "KeyedStep", "group_rows"]
 
 #: statistic names accepted by ``streamlearn stats --stat``
 STATS = ("count", "sum", "abssum", "min", "max", "mean", "var", "first", "stack")
@@ -36,31 +39,39 @@ def group_rows(keys: np.ndarray) -> list[tuple[Any, np.ndarray]]:
     return [(uniques[k], order[bounds[k] : bounds[k + 1]]) for k in range(len(uniques))]
 
 
-class _BoundedKeys:
-    """An LRU map of per-key state with a fixed maximum size."""
+class KeyedStep(Step):
+    """A step that keeps state per key in a :class:`~streamlearn.steps.store.KeyedStore`.
 
-    def __init__(self, max_keys: int) -> None:
-        if max_keys < 1:
-            raise ConfigError("max_keys must be at least 1")
-        self.max_keys = max_keys
-        self.states: OrderedDict[Any, Any] = OrderedDict()
-        self.evicted = 0
+    It returns its batch unchanged (``scope = "observe"``): its effect is its
+    state. :meth:`fresh` gives a copy with the same settings and no state,
+    which the Spark engine runs per key on the executors.
+    """
 
-    def get(self, key: Any) -> Any:
-        state = self.states.get(key)
-        if state is not None:
-            self.states.move_to_end(key)
-        return state
+    scope: ClassVar[StepKind] = "observe"
+    #: the column keys are taken from; ``None``: one key for the whole stream
+    key: str | None
+    store: KeyedStore
 
-    def put(self, key: Any, state: Any) -> None:
-        self.states[key] = state
-        self.states.move_to_end(key)
-        while len(self.states) > self.max_keys:
-            self.states.popitem(last=False)
-            self.evicted += 1
+    def fresh(self) -> KeyedStep:
+        """The step with its settings and an empty store of the same bound."""
+        twin = copy.copy(self)
+        twin.store = LruStore(self.store.max_keys)
+        return twin
+
+    def keys_of(self, batch: RecordBatch) -> np.ndarray:
+        """Each record's key (``GLOBAL_KEY`` for all when the step has no key column)."""
+        if self.key is None:
+            return np.full(len(batch), GLOBAL_KEY, dtype=object)
+        return np.asarray(batch.column(self.key))
+
+    def snapshot(self) -> Any:
+        return self.store
+
+    def restore(self, state: Any) -> None:
+        self.store = state
 
 
-class KeyedState(Step):
+class KeyedState(KeyedStep):
     """Per-key state updated by a user function, as Spark's ``updateStateByKey``.
 
     ``update(new_values, state) -> state`` receives every value of the key in
@@ -79,14 +90,14 @@ class KeyedState(Step):
         update: Callable[[list[Any], Any], Any],
         key: str | None,
         column: str | Sequence[str],
-        name: str | None = None,
+        step_id: str | None = None,
         max_keys: int = 100_000,
     ) -> None:
         self.update = update
         self.key = key
         self.columns = (column,) if isinstance(column, str) else tuple(column)
-        self.name = name or str(getattr(update, "__name__", "keyed_state"))
-        self.store = _BoundedKeys(max_keys)
+        self.step_id = step_id or name_of(update, "keyed_state")
+        self.store: KeyedStore = LruStore(max_keys)
 
     def _values(self, batch: RecordBatch, rows: np.ndarray) -> list[Any]:
         cols = [batch.column(c)[rows] for c in self.columns]
@@ -97,26 +108,19 @@ class KeyedState(Step):
     def apply(self, batch: RecordBatch) -> RecordBatch:
         if not len(batch):
             return batch
-        keys = batch.column(self.key) if self.key else np.full(len(batch), GLOBAL_KEY, dtype=object)
-        for key, rows in group_rows(keys):
+        for key, rows in group_rows(self.keys_of(batch)):
             try:
                 new = self.update(self._values(batch, rows), self.store.get(key))
             except Exception as exc:
-                raise user_code_error(exc, self.name, batch, int(rows[0]), key=key) from exc
+                raise user_code_error(exc, self.step_id, batch, int(rows[0]), key=key) from exc
             if new is None:
-                self.store.states.pop(key, None)
+                self.store.pop(key)
             else:
                 self.store.put(key, new)
         return batch
 
-    def summary(self) -> dict[str, Any]:
-        return {str(k): v for k, v in self.store.states.items()}
-
-    def snapshot(self) -> Any:
-        return self.store
-
-    def restore(self, state: Any) -> None:
-        self.store = state
+    def describe(self) -> dict[str, Any]:
+        return {str(k): v for k, v in self.store.items()}
 
 
 class _KeyStats:
@@ -130,7 +134,7 @@ class _KeyStats:
         self.stack: deque[np.ndarray] = deque(maxlen=stack_size)
 
 
-class KeyedStats(Step):
+class KeyedStats(KeyedStep):
     """Running statistics of numeric columns, per key (or over the whole stream).
 
     Parameters
@@ -145,7 +149,7 @@ class KeyedStats(Step):
         Numeric columns; default: every float column but the key.
     """
 
-    name = "stats"
+    default_id = "stats"
 
     def __init__(
         self,
@@ -154,6 +158,7 @@ class KeyedStats(Step):
         columns: Sequence[str] | None = None,
         max_keys: int = 100_000,
         stack_size: int = 10,
+        step_id: str | None = None,
     ) -> None:
         unknown = [s for s in stats if s not in STATS]
         if unknown or not stats:
@@ -162,7 +167,8 @@ class KeyedStats(Step):
         self.key = key
         self.columns = tuple(columns) if columns else None
         self.stack_size = stack_size
-        self.store = _BoundedKeys(max_keys)
+        self.store: KeyedStore = LruStore(max_keys)
+        self.step_id = step_id
 
     def _pick_columns(self, batch: RecordBatch) -> tuple[str, ...]:
         if self.columns is None:
@@ -189,9 +195,9 @@ class KeyedStats(Step):
         if self.key is None:
             groups = [(GLOBAL_KEY, np.arange(len(batch)))]
         else:
-            groups = group_rows(batch.column(self.key))
+            groups = group_rows(self.keys_of(batch))
         for key, rows in groups:
-            ks = self.store.get(key) or _KeyStats(self.stack_size)
+            ks = self.store.peek(key) or _KeyStats(self.stack_size)
             block = X[rows]
             ks.moments.update_many(block)
             ks.sums.update_many(block)
@@ -205,7 +211,7 @@ class KeyedStats(Step):
 
     def values(self, key: Any) -> dict[str, dict[str, Any]]:
         """Statistic values of one key, by column."""
-        ks = self.store.states[key]
+        ks = self.store.peek(key)
         per_stat: dict[str, Any] = {
             "count": np.full(len(self.columns or ()), ks.moments.n),
             "sum": ks.sums.total,
@@ -228,9 +234,9 @@ class KeyedStats(Step):
             out[col] = entry
         return out
 
-    def summary(self) -> dict[str, Any]:
+    def describe(self) -> dict[str, Any]:
         return {
-            "keys": {str(k): self.values(k) for k in self.store.states},
+            "keys": {str(k): self.values(k) for k, _ in self.store.items()},
             "evicted_keys": self.store.evicted,
         }
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar
 from pathlib import Path
 
 from streamlearn.records.batch import RecordBatch
 from streamlearn.sinks.files import write_batch_file
 from streamlearn.steps.base import Step
+from streamlearn.types import StepKind
 
 __all__ = ["SaveBatches"]
 
@@ -19,14 +21,22 @@ class SaveBatches(Step):
     after a restart overwrites its file with the same content.
     """
 
-    name = "save"
+    scope: ClassVar[StepKind] = "observe"
+    default_id = "save"
 
-    def __init__(self, folder: str | Path, fmt: str = "csv", columns: Sequence[str] | None = None):
+    def __init__(
+        self,
+        folder: str | Path,
+        format: str = "csv",
+        columns: Sequence[str] | None = None,
+        step_id: str | None = None,
+    ):
         self.folder = Path(folder)
-        self.fmt = fmt
+        self.format = format
         self.columns = tuple(columns) if columns else None
+        self.step_id = step_id
 
     def apply(self, batch: RecordBatch) -> RecordBatch:
         cols = batch.columns if self.columns is None else {c: batch.column(c) for c in self.columns}
-        write_batch_file(self.folder, batch.batch_id + 1, {"offset": batch.offsets, **cols}, self.fmt)
+        write_batch_file(self.folder, batch.batch_id + 1, {"offset": batch.offsets, **cols}, self.format)
         return batch

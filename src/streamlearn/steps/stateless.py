@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from streamlearn.errors import ConfigError
 from streamlearn.records.batch import RecordBatch
-from streamlearn.steps.base import Step, user_code_error
+from streamlearn.steps.base import Step, name_of, user_code_error
+from streamlearn.types import StepKind
 
 __all__ = ["Filter", "Map", "MapColumns", "Select"]
 
@@ -21,9 +22,11 @@ class Map(Step):
     speed on large batches, prefer :class:`MapColumns`.
     """
 
-    def __init__(self, fn: Callable[[dict[str, Any]], Mapping[str, Any]], name: str | None = None):
+    scope: ClassVar[StepKind] = "row"
+
+    def __init__(self, fn: Callable[[dict[str, Any]], Mapping[str, Any]], step_id: str | None = None):
         self.fn = fn
-        self.name = name or str(getattr(fn, "__name__", "map"))
+        self.step_id = step_id or name_of(fn, "map")
 
     def apply(self, batch: RecordBatch) -> RecordBatch:
         results: list[Mapping[str, Any]] = []
@@ -31,7 +34,7 @@ class Map(Step):
             try:
                 results.append(self.fn(batch.row(i)))
             except Exception as exc:
-                raise user_code_error(exc, self.name, batch, i) from exc
+                raise user_code_error(exc, self.step_id, batch, i) from exc
         if not results:
             return batch
         names = list(results[0])
@@ -43,10 +46,10 @@ class MapColumns(Step):
     """Apply ``fn(columns: dict[str, ndarray]) -> dict[str, ndarray]`` to a whole batch."""
 
     def __init__(
-        self, fn: Callable[[Mapping[str, np.ndarray]], Mapping[str, np.ndarray]], name: str | None = None
+        self, fn: Callable[[Mapping[str, np.ndarray]], Mapping[str, np.ndarray]], step_id: str | None = None
     ):
         self.fn = fn
-        self.name = name or str(getattr(fn, "__name__", "map_columns"))
+        self.step_id = step_id or name_of(fn, "map_columns")
 
     def apply(self, batch: RecordBatch) -> RecordBatch:
         if not len(batch):
@@ -54,16 +57,18 @@ class MapColumns(Step):
         try:
             new = self.fn(batch.columns)
         except Exception as exc:
-            raise user_code_error(exc, self.name, batch, 0) from exc
+            raise user_code_error(exc, self.step_id, batch, 0) from exc
         return batch.with_columns(**dict(new))
 
 
 class Filter(Step):
     """Keep the records for which ``predicate(record: dict)`` is true."""
 
-    def __init__(self, predicate: Callable[[dict[str, Any]], bool], name: str | None = None):
+    scope: ClassVar[StepKind] = "row"
+
+    def __init__(self, predicate: Callable[[dict[str, Any]], bool], step_id: str | None = None):
         self.predicate = predicate
-        self.name = name or str(getattr(predicate, "__name__", "filter"))
+        self.step_id = step_id or name_of(predicate, "filter")
 
     def apply(self, batch: RecordBatch) -> RecordBatch:
         keep = np.zeros(len(batch), dtype=bool)
@@ -71,16 +76,19 @@ class Filter(Step):
             try:
                 keep[i] = bool(self.predicate(batch.row(i)))
             except Exception as exc:
-                raise user_code_error(exc, self.name, batch, i) from exc
+                raise user_code_error(exc, self.step_id, batch, i) from exc
         return batch.take(keep)
 
 
 class Select(Step):
     """Keep only the named columns."""
 
-    def __init__(self, columns: Iterable[str]):
+    scope: ClassVar[StepKind] = "row"
+    default_id = "select"
+
+    def __init__(self, columns: Iterable[str], step_id: str | None = None):
         self.columns = tuple(columns)
-        self.name = "select"
+        self.step_id = step_id
 
     def apply(self, batch: RecordBatch) -> RecordBatch:
         missing = [c for c in self.columns if c not in batch.columns]

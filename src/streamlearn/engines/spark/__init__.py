@@ -3,13 +3,15 @@
 Modules, in the order data flows:
 
 - :mod:`.session`: one quiet SparkSession per process, on 127.0.0.1;
-- :mod:`.datasource`, :mod:`.planner`, :mod:`.partitions`, :mod:`.kafka_io`:
-  a Python streaming data source over any streamlearn source, with offsets in
-  Spark's checkpoint, admission control and Trigger.AvailableNow;
+- :mod:`.datasource`, :mod:`.planner`, :mod:`.partitions`: a Python
+  streaming data source over any streamlearn source (Kafka topics through
+  :mod:`streamlearn.kafka.ranges`), with offsets in Spark's checkpoint,
+  admission control and Trigger.AvailableNow;
 - :mod:`.worker`, :mod:`.keyed`: decoding and keyed state on the executors
   (``applyInPandasWithState``), mirrored on the driver;
 - :mod:`.predict`: batch-granularity prediction on the executors;
-- :mod:`.driver`: ``foreachBatch``, idempotent by ``batchId``;
+- :mod:`.feed`: ``foreachBatch`` hands each micro-batch to the shared run
+  loop, idempotent by ``batchId``;
 - :mod:`.engine`: :class:`SparkEngine`, which wires them into one query.
 """
 

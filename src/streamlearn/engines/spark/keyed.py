@@ -32,7 +32,7 @@ from streamlearn.engines.spark.worker import WorkerPlan, raw_from_pandas
 from streamlearn.errors import UserCodeError
 from streamlearn.records.batch import RecordBatch
 from streamlearn.steps.base import Step
-from streamlearn.steps.keyed import GLOBAL_KEY, KeyedStats, _BoundedKeys
+from streamlearn.steps.keyed import KeyedStats, KeyedStep
 
 __all__ = ["KEYED_SCHEMA", "STATE_SCHEMA", "KeyedMirror", "KeyedRow", "make_tagger", "make_updater"]
 
@@ -100,13 +100,6 @@ def _note(kind: int, step: int, key: str, partition: int, offset: int, blob: byt
     )
 
 
-def _key_values(step: Step, batch: RecordBatch) -> np.ndarray:
-    key = getattr(step, "key", None)
-    if key is None:
-        return np.full(len(batch), GLOBAL_KEY, dtype=object)
-    return np.asarray(batch.column(key))
-
-
 def make_tagger(plan: WorkerPlan, keyed: list[int]) -> Callable[[Iterator[pd.DataFrame]], Iterator[pd.DataFrame]]:
     """The ``mapInPandas`` function: each record, plus one copy per keyed step with its key."""
 
@@ -122,7 +115,9 @@ def make_tagger(plan: WorkerPlan, keyed: list[int]) -> Callable[[Iterator[pd.Dat
                 for stage in keyed:
                     batch = plan.transform_range(batch, done, stage)
                     done = stage
-                    keys = _key_values(plan.steps[stage], batch)
+                    step = plan.steps[stage]
+                    assert isinstance(step, KeyedStep)
+                    keys = step.keys_of(batch)
                     where = index.get_indexer(pd.MultiIndex.from_arrays([batch.partitions, batch.offsets]))
                     yield _rows(pdf.iloc[where], INPUT, stage, [repr(k) for k in keys])
             except Exception as exc:
@@ -153,9 +148,11 @@ def make_updater(plan: WorkerPlan, timeout_ms: int) -> Callable[[Any, Iterator[p
         pdf = pd.concat(list(chunks), ignore_index=True).sort_values(["partition", "offset"], kind="stable")
         first = (int(pdf["partition"].iloc[0]), int(pdf["offset"].iloc[0]))
         saved = cloudpickle.loads(state.get[0]) if state.exists else {"states": {}, "columns": None}
-        step = plan.steps[stage]
-        step.store = _BoundedKeys(step.store.max_keys)  # type: ignore[attr-defined]
-        step.store.states.update(saved["states"])  # type: ignore[attr-defined]
+        template = plan.steps[stage]
+        assert isinstance(template, KeyedStep)
+        step = template.fresh()
+        for key, value in saved["states"].items():
+            step.store.put(key, value)
         if isinstance(step, KeyedStats):
             # the key's own choice, else the step's setting (an earlier call may have picked)
             step.columns = saved["columns"] or configured[stage]
@@ -165,7 +162,7 @@ def make_updater(plan: WorkerPlan, timeout_ms: int) -> Callable[[Any, Iterator[p
         except Exception as exc:
             yield _note(ERROR, stage, key_text, *first, cloudpickle.dumps(error_info(exc)))
             return
-        states = dict(step.store.states)  # type: ignore[attr-defined]
+        states = dict(step.store.items())
         columns = step.columns if isinstance(step, KeyedStats) else None
         dropped = [k for k in saved["states"] if k not in states]
         if states:
@@ -192,9 +189,11 @@ class KeyedRow:
 class KeyedMirror(Step):
     """Stands in for a keyed step on the driver: installs the states Spark computed."""
 
-    def __init__(self, original: Step) -> None:
+    scope = "observe"
+
+    def __init__(self, original: KeyedStep) -> None:
         self.original = original
-        self.name = original.name
+        self.step_id = original.step_id
         self.pending: list[KeyedRow] = []
 
     def apply(self, batch: RecordBatch) -> RecordBatch:
@@ -202,11 +201,11 @@ class KeyedMirror(Step):
         failed = [r for r in rows if r.kind == ERROR]
         if failed:
             raise rebuild_error(cloudpickle.loads(failed[0].blob), batch.batch_id)
-        store: _BoundedKeys = self.original.store  # type: ignore[attr-defined]
+        store = self.original.store
         for r in rows:
             news = cloudpickle.loads(r.blob)
             for key in news["dropped"]:
-                if store.states.pop(key, None) is not None and news.get("evicted"):
+                if store.pop(key) is not None and news.get("evicted"):
                     store.evicted += 1
             for key, value in news["states"].items():
                 store.put(key, value)
@@ -220,10 +219,7 @@ class KeyedMirror(Step):
     def restore(self, state: Any) -> None:
         self.original.restore(state)
 
-    def summary(self) -> dict[str, Any]:
-        return self.original.summary()  # type: ignore[attr-defined,no-any-return]
-
-    def describe(self) -> dict[str, Any]:
+    def describe(self) -> dict[str, Any] | None:
         return self.original.describe()
 
     def close(self) -> None:

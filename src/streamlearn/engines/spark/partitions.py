@@ -1,15 +1,17 @@
 """What one Spark task of the data source reads, and raw batches as Arrow rows.
 
-A planner describes each task with an :class:`IndexRange` (generators and
-memory, regenerated on the executor), a :class:`KafkaRange` (offsets of one
-topic partition) or :class:`Payloads` (records the planner already read).
-Every row is ``(partition, offset, payload, key)``: exactly what a
+A planner describes each task with an :class:`IndexRange` (sources that
+number their records, regenerated on the executor), a
+:class:`~streamlearn.kafka.ranges.KafkaRange` (offsets of one topic
+partition) or :class:`Payloads` (records the planner already read). Every
+row is ``(partition, offset, payload, key)``: exactly what a
 :class:`~streamlearn.records.batch.RawBatch` holds.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -19,22 +21,19 @@ import pyarrow as pa
 
 from streamlearn.records.batch import RawBatch
 from streamlearn.sources.base import Source
-from streamlearn.sources.factory import SourceSpec
+from streamlearn.sources.registry import SourceSpec, build_source
 
 __all__ = [
     "ARROW_SCHEMA",
     "RAW_SCHEMA",
     "IndexRange",
-    "KafkaRange",
     "Payloads",
     "SourceRef",
     "arrow_to_raw",
-    "build_source",
-    "concat_raw",
-    "origin_of",
-    "position_kind_of",
+    "fresh_source",
     "raw_to_arrow",
     "read_partition",
+    "unpaced",
 ]
 
 SourceRef = SourceSpec | Source
@@ -50,20 +49,9 @@ ARROW_ROWS = 10_000
 
 @dataclass(frozen=True)
 class IndexRange:
-    """Records ``start`` to ``stop - 1`` of a numbered source."""
+    """Records ``start`` to ``stop - 1`` of a source whose records are numbered."""
 
     source: SourceRef
-    start: int
-    stop: int
-
-
-@dataclass(frozen=True)
-class KafkaRange:
-    """Offsets ``start`` to ``stop - 1`` of one partition of a topic."""
-
-    bootstrap: str
-    topic: str
-    partition: int
     start: int
     stop: int
 
@@ -75,25 +63,23 @@ class Payloads:
     raw: RawBatch
 
 
-def build_source(ref: SourceRef) -> Source:
+def fresh_source(ref: SourceRef) -> Source:
     """A fresh, unopened source for a spec or a source object."""
-    return ref.build() if isinstance(ref, SourceSpec) else copy.deepcopy(ref)
+    return build_source(ref) if isinstance(ref, SourceSpec) else copy.deepcopy(ref)
 
 
-def origin_of(ref: SourceRef) -> str:
-    """The records' origin, as the local engine's source names it."""
+def unpaced(ref: SourceRef) -> SourceRef:
+    """The source without its rate: executors read what the planner admitted at full speed."""
     if isinstance(ref, SourceSpec):
-        return ref.target if ref.kind in ("kafka", "csv", "json") else ref.kind
-    return str(getattr(ref, "origin", None) or getattr(ref, "name", None) or ref.kind)
+        return dataclasses.replace(ref, rate=None)
+    twin = copy.deepcopy(ref)
+    pacer = getattr(twin, "pacer", None)
+    if pacer is not None:
+        pacer.rate = None
+    return twin
 
 
-def position_kind_of(ref: SourceRef) -> str:
-    if isinstance(ref, SourceSpec):
-        return "line" if ref.kind in ("csv", "json") else "offset"
-    return ref.position_kind
-
-
-# Generators kept per executor process: replaying a course stream from record 0
+# Sources kept per executor process: replaying a course stream from record 0
 # costs time linear in the index, so each worker continues where it stopped.
 _OPEN: dict[str, Source] = {}
 
@@ -102,12 +88,12 @@ def _numbered(ref: SourceRef, start: int) -> Source:
     key = repr(ref) if isinstance(ref, SourceSpec) else ""
     src = _OPEN.get(key) if key else None
     if src is None:
-        src = build_source(ref)
+        src = fresh_source(ref)
         if key:
             if len(_OPEN) >= 4:
                 _OPEN.pop(next(iter(_OPEN)))
             _OPEN[key] = src
-    src.open(resume={"next": start})
+    src.open(snapshot={"next": start})
     return src
 
 
@@ -121,15 +107,15 @@ def read_partition(part: Any) -> Iterator[RawBatch]:
         while left > 0:
             raw = src.read(min(left, ARROW_ROWS), 0.0)
             if not len(raw):
-                raise RuntimeError(f"{origin_of(part.source)} ended before record {part.stop}")
+                raise RuntimeError(f"{src.origin} ended before record {part.stop}")
             left -= len(raw)
             yield raw
-    elif isinstance(part, KafkaRange):
-        from streamlearn.engines.spark.kafka_io import read_range
-
-        yield from read_range(part, ARROW_ROWS)
     else:
-        raise TypeError(f"unknown partition {part!r}")
+        from streamlearn.kafka.ranges import KafkaRange, read_range
+
+        if not isinstance(part, KafkaRange):
+            raise TypeError(f"unknown partition {part!r}")
+        yield from read_range(part, ARROW_ROWS)
 
 
 def raw_to_arrow(raw: RawBatch) -> pa.RecordBatch:
@@ -161,21 +147,5 @@ def arrow_to_raw(table: pa.Table, origin: str, position_kind: str) -> RawBatch:
         partitions,
         offsets,
         keys if any(k is not None for k in keys) else None,
-        position_kind,
-    )
-
-
-def concat_raw(parts: list[RawBatch]) -> RawBatch:
-    if len(parts) == 1:
-        return parts[0]
-    keys = None
-    if any(p.keys is not None for p in parts):
-        keys = [k for p in parts for k in (p.keys or [None] * len(p))]
-    return RawBatch(
-        parts[0].origin,
-        [x for p in parts for x in p.payloads],
-        np.concatenate([p.partitions for p in parts]),
-        np.concatenate([p.offsets for p in parts]),
-        keys,
-        parts[0].position_kind,
+        position_kind,  # type: ignore[arg-type]
     )

@@ -11,23 +11,15 @@ reads what they plan, on the executors.
 from __future__ import annotations
 
 import math
-import time
+
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
-from streamlearn.engines.spark.partitions import (
-    IndexRange,
-    KafkaRange,
-    Payloads,
-    SourceRef,
-    build_source,
-    concat_raw,
-    origin_of,
-)
+from streamlearn.engines.spark.partitions import IndexRange, Payloads, SourceRef, fresh_source, unpaced
 from streamlearn.records.batch import RawBatch
-from streamlearn.sources.factory import GENERATORS, SourceSpec
-from streamlearn.sources.memory import MemorySource
+from streamlearn.sources.base import Source
+from streamlearn.sources.pacing import Pacer
 
 __all__ = ["Planner", "ReaderConfig", "make_planner", "split_lag"]
 
@@ -98,19 +90,19 @@ class IndexPlanner(Planner):
     def __init__(self, config: ReaderConfig, total: int | None, rate: float | None) -> None:
         super().__init__(config)
         self.total = total
-        self.rate = rate
-        self._clock: tuple[float, int] | None = None  # pacing: (t0, first index)
+        self.pacer = Pacer(rate) if rate is not None else None
+        self._first: int | None = None  # the index the pacing clock started at
 
     def initial(self) -> dict[str, Any]:
         return {"n": 0, "next": 0}
 
     def _available(self, start: int) -> float:
         end: float = math.inf if self.total is None else self.total
-        if self.rate is not None:
-            if self._clock is None:
-                self._clock = (time.monotonic(), start)
-            t0, first = self._clock
-            end = min(end, first + math.floor((time.monotonic() - t0) * self.rate + 1e-9) + 1)
+        if self.pacer is not None:
+            if self._first is None:
+                self._first = start
+                self.pacer.start()
+            end = min(end, self._first + self.pacer.due())
         return end
 
     def latest(self, start: dict[str, Any], max_rows: int | None) -> dict[str, Any]:
@@ -126,9 +118,7 @@ class IndexPlanner(Planner):
 
     def partitions(self, start: dict[str, Any], end: dict[str, Any]) -> list[Any]:
         a, b = int(start["next"]), int(end["next"])
-        source = self.config.source
-        if isinstance(source, SourceSpec):
-            source = replace(source, rate=None)  # executors read at full speed
+        source = unpaced(self.config.source)
         return [IndexRange(source, lo, hi) for lo, hi in _chunks(a, b, self.config.parallelism)]
 
 
@@ -149,13 +139,13 @@ class GenericPlanner(Planner):
         if self._source is None or self._at != pos:
             if self._source is not None:
                 self._source.close()
-            self._source = build_source(self.config.source)
-            self._source.open(resume=pos)
-            self._at = self._source.position()
+            self._source = fresh_source(self.config.source)
+            self._source.open(snapshot=pos)
+            self._at = self._source.snapshot()
         return self._source
 
     def initial(self) -> dict[str, Any]:
-        return {"n": 0, "pos": self._open(None).position()}
+        return {"n": 0, "pos": self._open(None).snapshot()}
 
     def _read(self, start: dict[str, Any], want: int) -> RawBatch:
         source = self._open(start["pos"])
@@ -171,10 +161,10 @@ class GenericPlanner(Planner):
                 break
             parts.append(raw)
             got += len(raw)
-        self._at = source.position()
+        self._at = source.snapshot()
         if not parts:
-            return RawBatch.empty(origin_of(self.config.source), source.position_kind)
-        return concat_raw(parts)
+            return RawBatch.empty(source.origin, source.position_kind)
+        return RawBatch.concat(parts)
 
     def latest(self, start: dict[str, Any], max_rows: int | None) -> dict[str, Any]:
         key = repr(sorted(start.items()))
@@ -230,23 +220,23 @@ def split_lag(lags: dict[str, int], room: int) -> dict[str, int]:
 class KafkaPlanner(Planner):
     """A Kafka topic: offsets per partition, read by the executors through confluent-kafka."""
 
-    def __init__(self, config: ReaderConfig, spec: SourceSpec) -> None:
+    def __init__(self, config: ReaderConfig, bootstrap: str, topic: str, start: str) -> None:
         super().__init__(config)
-        self.spec = spec
+        self.bootstrap, self.topic, self.start = bootstrap, topic, start
         self._client: Any = None
         self._target: dict[str, tuple[int, int]] | None = None
 
     @property
     def client(self) -> Any:
         if self._client is None:
-            from streamlearn.engines.spark.kafka_io import KafkaMeta
+            from streamlearn.kafka.ranges import TopicOffsets
 
-            self._client = KafkaMeta(self.spec.bootstrap, self.spec.target)
+            self._client = TopicOffsets(self.bootstrap, self.topic)
         return self._client
 
     def initial(self) -> dict[str, Any]:
         marks = self.client.watermarks()
-        pick = 1 if self.spec.start == "latest" else 0
+        pick = 1 if self.start == "latest" else 0
         return {"n": 0, "kafka": {p: m[pick] for p, m in marks.items()}}
 
     def prepare_available_now(self) -> None:
@@ -270,13 +260,15 @@ class KafkaPlanner(Planner):
         return {"n": int(start["n"]) + sum(share.values()), "kafka": end}
 
     def partitions(self, start: dict[str, Any], end: dict[str, Any]) -> list[Any]:
+        from streamlearn.kafka.ranges import KafkaRange
+
         starts = start["kafka"]
         out: list[Any] = []
         for p in sorted(end["kafka"], key=int):
             a = int(starts.get(p, end["kafka"][p]))
             b = int(end["kafka"][p])
             for lo, hi in _chunks(a, b, self.config.parallelism):
-                out.append(KafkaRange(self.spec.bootstrap, self.spec.target, int(p), lo, hi))
+                out.append(KafkaRange(self.bootstrap, self.topic, int(p), lo, hi))
         return out
 
     def stop(self) -> None:
@@ -284,14 +276,14 @@ class KafkaPlanner(Planner):
             self._client.close()
 
 
-def make_planner(config: ReaderConfig) -> Planner:
-    """The planner for a source spec or source object."""
-    src = config.source
-    if isinstance(src, SourceSpec):
-        if src.kind == "kafka":
-            return KafkaPlanner(config, src)
-        if src.kind in GENERATORS:
-            return IndexPlanner(config, src.count, src.rate)
-    elif isinstance(src, MemorySource):
-        return IndexPlanner(config, len(src.payloads), None)
+def make_planner(config: ReaderConfig, source: Source | None = None) -> Planner:
+    """The planner for the source's way of being read again (:data:`~streamlearn.sources.base.Replay`).
+
+    ``source`` is the built source, when the caller has one already.
+    """
+    src = source if source is not None else fresh_source(config.source)
+    if src.replay == "log":
+        return KafkaPlanner(config, src.bootstrap, src.topic, src.start)  # type: ignore[attr-defined]
+    if src.replay == "index":
+        return IndexPlanner(config, src.count, src.rate)
     return GenericPlanner(config)

@@ -24,7 +24,7 @@ import pandas as pd
 import pyarrow as pa
 from pyspark import cloudpickle
 
-from streamlearn.engines.core import BatchProcessor
+from streamlearn.process import BatchProcessor
 from streamlearn.engines.spark.worker import WorkerPlan, raw_from_pandas, row_wise
 from streamlearn.steps.base import Step
 

@@ -8,25 +8,24 @@ from streamlearn.engines.spark.datasource import FORMAT, encode_config
 from streamlearn.engines.spark.keyed import KEYED_SCHEMA, STATE_SCHEMA, make_tagger, make_updater
 from streamlearn.engines.spark.planner import ReaderConfig
 from streamlearn.engines.spark.worker import WorkerPlan
-from streamlearn.sources.factory import SourceSpec
+from streamlearn.sources.base import Source
 
 __all__ = ["keyed_frame", "source_frame"]
 
 
-def source_frame(spark: Any, config: ReaderConfig, jvm_kafka: bool = False) -> Any:
+def source_frame(spark: Any, config: ReaderConfig, source: Source, jvm_kafka: bool = False) -> Any:
     """Rows ``partition, offset, payload, key`` of the source, at most ``max_rows`` per batch.
 
     With ``jvm_kafka`` the JVM connector reads the topic (``format("kafka")``,
     ``maxOffsetsPerTrigger``); otherwise our Python data source reads it.
     """
     if jvm_kafka:
-        spec = config.source
-        assert isinstance(spec, SourceSpec) and spec.kind == "kafka"
+        assert source.replay == "log"
         return (
             spark.readStream.format("kafka")
-            .option("kafka.bootstrap.servers", spec.bootstrap)
-            .option("subscribe", spec.target)
-            .option("startingOffsets", spec.start)
+            .option("kafka.bootstrap.servers", source.bootstrap)  # type: ignore[attr-defined]
+            .option("subscribe", source.topic)  # type: ignore[attr-defined]
+            .option("startingOffsets", source.start)  # type: ignore[attr-defined]
             .option("maxOffsetsPerTrigger", str(config.max_rows))
             .option("failOnDataLoss", "false")
             .load()

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from streamlearn import errors as sl_errors
-from streamlearn.engines.spark.driver import DriverState
 from streamlearn.errors import StreamlearnError
 from streamlearn.sources.base import Source
-from streamlearn.sources.factory import SourceSpec
+
+if TYPE_CHECKING:
+    from streamlearn.engines.spark.feed import DriverState
 
 __all__ = ["describe_source", "final_offset", "translate_failure"]
 
@@ -29,29 +30,28 @@ def final_offset(query: Any) -> dict[str, Any] | None:
     return end if isinstance(end, dict) else None
 
 
-def describe_source(
-    ref: SourceSpec | Source, source: Source, state: DriverState, end: dict[str, Any] | None
-) -> dict[str, Any]:
+def describe_source(source: Source, state: DriverState, end: dict[str, Any] | None) -> dict[str, Any]:
     """The metrics JSON's ``source``, with the keys the local engine's source gives."""
-    if isinstance(ref, SourceSpec) and ref.kind == "kafka":
+    if source.replay == "log":
+        topic: str = source.topic  # type: ignore[attr-defined]
         ends = {str(p): o for p, o in sorted(state.after.items())}
         if end is not None:
-            known = end.get("kafka", end.get(ref.target, {}))
+            known = end.get("kafka", end.get(topic, {}))
             for p, o in known.items():
                 ends[str(p)] = max(int(o), ends.get(str(p), 0))
         starts = {p: state.first.get(int(p), o) for p, o in ends.items()}
         return {
             "kind": "kafka",
-            "topic": ref.target,
-            "bootstrap": ref.bootstrap,
-            "group_id": ref.group or f"streamlearn-{ref.target}",
+            "topic": topic,
+            "bootstrap": source.bootstrap,  # type: ignore[attr-defined]
+            "group_id": source.group_id,  # type: ignore[attr-defined]
             "start_offsets": starts,
             "end_offsets": ends,
         }
     if end is not None and isinstance(end.get("pos"), dict):
         # files describe where they stand: open at the final position to ask
         try:
-            source.open(resume=end["pos"])
+            source.open(snapshot=end["pos"])
             return source.describe()
         finally:
             source.close()

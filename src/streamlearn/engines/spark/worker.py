@@ -8,7 +8,6 @@ by row may run there; :func:`row_wise` says which.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,35 +15,23 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from streamlearn.records import make_codec
+from streamlearn.codecs import make_codec
+from streamlearn.codecs.base import Codec
 from streamlearn.records.batch import RawBatch, RecordBatch
-from streamlearn.records.codec import Codec
 from streamlearn.records.schema import Schema
 from streamlearn.steps.base import Step
-from streamlearn.steps.course import CounterText, FeatureSummary
-from streamlearn.steps.keyed import KeyedState, KeyedStats, _BoundedKeys
-from streamlearn.steps.save import SaveBatches
-from streamlearn.steps.stateless import Filter, Map, Select
+from streamlearn.steps.keyed import KeyedStep
 
-__all__ = ["PASS_THROUGH", "WorkerPlan", "raw_from_pandas", "row_wise"]
-
-#: steps that transform a batch row by row: safe on any subset of a batch
-ROW_STEPS: tuple[type[Step], ...] = (Map, Filter, Select, FeatureSummary, CounterText)
-#: steps that return the batch unchanged (their effect is state or files)
-PASS_THROUGH: tuple[type[Step], ...] = (KeyedStats, KeyedState, SaveBatches)
+__all__ = ["WorkerPlan", "raw_from_pandas", "row_wise"]
 
 
 def row_wise(steps: Sequence[Step]) -> bool:
-    """Whether every step gives the same rows on a part of a batch as on the whole."""
-    return all(type(s) in ROW_STEPS or type(s) in PASS_THROUGH for s in steps)
+    """Whether every step gives the same rows on a part of a batch as on the whole.
 
-
-def fresh_copy(step: Step) -> Step:
-    """A keyed step with its settings but no state (state travels separately)."""
-    twin = copy.copy(step)
-    store = step.store  # type: ignore[attr-defined]
-    twin.store = _BoundedKeys(store.max_keys)  # type: ignore[attr-defined]
-    return twin
+    That holds for steps that act row by row and for steps that return their
+    batch unchanged (their effect is state or files); see ``Step.scope``.
+    """
+    return all(s.scope in ("row", "observe") for s in steps)
 
 
 @dataclass
@@ -59,9 +46,9 @@ class WorkerPlan:
     _codec: Codec | None = field(default=None, repr=False, compare=False)
 
     @classmethod
-    def build(cls, fmt: str, schema: Schema, steps: Sequence[Step], origin: str, position_kind: str) -> WorkerPlan:
-        light = [fresh_copy(s) if isinstance(s, KeyedStats | KeyedState) else s for s in steps]
-        return cls(fmt, schema, light, origin, position_kind)
+    def build(cls, format: str, schema: Schema, steps: Sequence[Step], origin: str, position_kind: str) -> WorkerPlan:
+        light = [s.fresh() if isinstance(s, KeyedStep) else s for s in steps]
+        return cls(format, schema, light, origin, position_kind)
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
@@ -87,7 +74,7 @@ class WorkerPlan:
     def transform_range(self, batch: RecordBatch, start: int, stop: int) -> RecordBatch:
         """Apply the row-wise steps ``start`` to ``stop - 1``; the others change no row."""
         for step in self.steps[start:stop]:
-            if type(step) in ROW_STEPS:
+            if step.scope == "row":
                 batch = step.apply(batch)
         return batch
 

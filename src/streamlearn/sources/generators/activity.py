@@ -15,7 +15,6 @@ the row, so any chunking of reads, or a resume, yields the same bytes.
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -26,6 +25,8 @@ from streamlearn.errors import ConfigError
 from streamlearn.records.batch import RawBatch
 from streamlearn.records.schema import HHAR_COLUMNS, HHAR_SCHEMA
 from streamlearn.sources.base import Progress, Source
+from streamlearn.sources.pacing import Pacer
+from streamlearn.sources.registry import SourceSpec
 from streamlearn.sources.generators.activity_sessions import (
     DEVICES,
     LABELS,
@@ -44,6 +45,7 @@ __all__ = [
     "ActivitySource",
     "activity_payloads",
     "activity_rows",
+    "from_spec",
     "write_hhar_csv",
 ]
 
@@ -171,54 +173,39 @@ class ActivitySource(Source):
     """
 
     kind = "activity"
-    default_format = "csv"
+    format = "csv"
+    replay = "index"
     schema = HHAR_SCHEMA
 
     def __init__(self, count: int | None = None, seed: int = 0, rate: float | None = None) -> None:
         if count is not None and count < 0:
             raise ConfigError(f"--count must be >= 0, not {count}")
-        if rate is not None and rate <= 0:
-            raise ConfigError(f"--rate must be > 0, not {rate}")
+        self.pacer = Pacer(rate)
         self.count, self.seed, self.rate = count, int(seed), rate
-        self.next, self._sent, self._t0 = 0, 0, time.monotonic()
+        self.next = 0
 
-    def open(self, resume: dict[str, Any] | None = None) -> None:
-        self.next = int(resume.get("next", 0)) if resume else 0
+    def open(self, snapshot: dict[str, Any] | None = None) -> None:
+        self.next = int(snapshot.get("next", 0)) if snapshot else 0
         if self.next < 0 or (self.count is not None and self.next > self.count):
             raise ConfigError(f"cannot resume the activity source at row {self.next}")
-        self._t0, self._sent = time.monotonic(), 0
+        self.pacer.start()
 
     def read(self, max_records: int, timeout_s: float = 1.0) -> RawBatch:
         n = max_records if self.count is None else min(max_records, self.count - self.next)
-        if n > 0 and self.rate is not None:
-            n = min(n, self._due(timeout_s))
+        n = self.pacer.allow(n, timeout_s)
         if n <= 0:
             return RawBatch.empty("activity")
         start, payloads = self.next, activity_payloads(self.next, n, self.seed)
         self.next += n
-        self._sent += n
+        self.pacer.took(n)
         offsets = np.arange(start, start + n, dtype=np.int64)
         return RawBatch("activity", payloads, np.zeros(n, dtype=np.int32), offsets)
-
-    def _due(self, timeout_s: float) -> int:
-        """Records due by now at ``rate``, sleeping (up to the timeout) for the next one."""
-        assert self.rate is not None
-        elapsed = time.monotonic() - self._t0
-        due = int(elapsed * self.rate) - self._sent
-        if due < 1:
-            wait = (self._sent + 1) / self.rate - elapsed
-            if wait > timeout_s:
-                time.sleep(max(timeout_s, 0.0))
-                return 0
-            time.sleep(max(wait, 0.0))
-            due = max(1, int((time.monotonic() - self._t0) * self.rate) - self._sent)
-        return due
 
     @property
     def exhausted(self) -> bool:
         return self.count is not None and self.next >= self.count
 
-    def position(self) -> dict[str, Any]:
+    def snapshot(self) -> dict[str, Any]:
         return {"next": self.next}
 
     def progress(self) -> Progress:
@@ -226,6 +213,11 @@ class ActivitySource(Source):
 
     def describe(self) -> dict[str, Any]:
         return {"kind": self.kind, "seed": self.seed, "count": self.count, "rate": self.rate}
+
+
+def from_spec(spec: SourceSpec) -> ActivitySource:
+    """The ``activity`` source."""
+    return ActivitySource(count=spec.count, seed=spec.seed or 0, rate=spec.rate)
 
 
 _DAMAGE = {  # how write_hhar_csv breaks a line (its fields split on commas)

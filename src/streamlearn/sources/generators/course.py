@@ -12,24 +12,27 @@ The course producer seeds NumPy's legacy global generator once with
 
     message = np.array2string(np.append([i, y], x), separator=",").encode("utf-8")
 
-Here the draws come from a numba replay of the same MT19937 stream and the
-text from :func:`~streamlearn.records.literal_format.format_rows`: same bytes,
-hundreds of times faster. :func:`reference_payloads` is the slow loop itself.
+Here NumPy's own ``RandomState`` draws the doubles in bulk: the nonlinear
+stream is ``random_sample`` 11 at a time, and the linear one runs the legacy
+Gaussian's polar loop (compiled) over bulk doubles. The text comes from
+:func:`~streamlearn.codecs.literal_format.format_rows`: same bytes, hundreds
+of times faster. :func:`reference_payloads` is the slow loop itself.
 """
 
 from __future__ import annotations
 
 import math
-import time
 from typing import Any
 
 import numpy as np
+from numba import njit
 
+from streamlearn.codecs.literal_format import format_rows, reference_format
 from streamlearn.errors import ConfigError
 from streamlearn.records.batch import RawBatch
-from streamlearn.records.literal_format import format_rows, reference_format
 from streamlearn.sources.base import Progress, Source
-from streamlearn.sources.generators import mt19937
+from streamlearn.sources.pacing import Pacer
+from streamlearn.sources.registry import SourceSpec
 
 __all__ = [
     "KINDS",
@@ -39,6 +42,7 @@ __all__ = [
     "NonLinearSource",
     "course_payloads",
     "course_rows",
+    "from_spec",
     "reference_payloads",
     "reference_rows",
 ]
@@ -48,12 +52,48 @@ SEED = 2452020515
 KINDS = ("linear", "nonlinear")
 N_FEATURES = 10
 _CHUNK = 1 << 16  # records drawn and formatted at a time
+#: doubles one linear record takes on average: 5 accepted polar pairs (acceptance pi/4) and a uniform
+_LINEAR_DOUBLES = 10 * 4 / math.pi + 1
 
 
 def _check_kind(kind: str) -> str:
     if kind not in KINDS:
         raise ConfigError(f"unknown course generator {kind!r} (expected one of {', '.join(KINDS)})")
     return kind
+
+
+@njit(cache=True)
+def _linear_rows(u: np.ndarray, first: int, out: np.ndarray) -> tuple[int, int]:
+    """Linear records from the doubles ``u``, as ``legacy_gauss`` and ``rand`` draw them.
+
+    Each record takes ten Gaussians (five polar pairs, the second of each pair
+    cached and returned next, so no Gaussian is left over between records)
+    and one uniform. Returns the records completed and the doubles they used.
+    """
+    m = u.shape[0]
+    used = 0
+    for r in range(out.shape[0]):
+        p = used
+        for j in range(2, 12, 2):
+            while True:
+                if p + 2 > m:
+                    return r, used
+                x1 = 2.0 * u[p] - 1.0
+                x2 = 2.0 * u[p + 1] - 1.0
+                p += 2
+                r2 = x1 * x1 + x2 * x2
+                if r2 < 1.0 and r2 != 0.0:
+                    break
+            f = math.sqrt(-2.0 * math.log(r2) / r2)
+            out[r, j] = f * x2
+            out[r, j + 1] = f * x1
+        if p >= m:
+            return r, used
+        out[r, 0] = first + r
+        # x.dot(beta) adds exact products by 1 and 0: it equals x1 + x10 exactly
+        out[r, 1] = (out[r, 2] + out[r, 11]) + 0.1 * u[p]
+        used = p + 1
+    return out.shape[0], used
 
 
 class CourseGenerator:
@@ -73,7 +113,8 @@ class CourseGenerator:
     def __init__(self, kind: str, seed: int = SEED, start: int = 0) -> None:
         self.kind = _check_kind(kind)
         self.seed = int(seed)
-        self._state = mt19937.LegacyState.from_seed(self.seed)
+        self._rs = np.random.RandomState(self.seed)
+        self._spare = np.zeros(0)  # doubles drawn and not used yet (linear)
         self.next_index = 0
         self.skip(start)
 
@@ -81,27 +122,31 @@ class CourseGenerator:
         """Advance past ``n`` messages."""
         if n < 0:
             raise ValueError("cannot skip backwards")
-        s = self._state
-        if self.kind == "linear":
-            mt19937.skip_linear(s.key, s.ints, s.gauss, n)
-        else:
-            mt19937.skip_nonlinear(s.key, s.ints, n)
-        self.next_index += n
+        while n > 0:
+            k = min(n, _CHUNK)
+            self.rows(k)
+            n -= k
 
     def rows(self, n: int) -> np.ndarray:
         """The next ``n`` records as an ``(n, 12)`` array ``[i, y, x1..x10]``."""
         out = np.empty((n, 2 + N_FEATURES), dtype=np.float64)
-        s = self._state
         if self.kind == "linear":
-            mt19937.draw_linear(s.key, s.ints, s.gauss, self.next_index, out)
+            done = 0
+            while done < n:
+                need = int((n - done) * _LINEAR_DOUBLES * 1.02) + 64
+                u = np.concatenate((self._spare, self._rs.random_sample(need)))
+                k, used = _linear_rows(u, self.next_index + done, out[done:])
+                self._spare = u[used:]
+                done += k
         else:
-            mt19937.draw_nonlinear(s.key, s.ints, self.next_index, out)
-            # NumPy's sin/log (SIMD) differ from libm's in the last bit: use NumPy's,
-            # on contiguous arrays like the reference's scalars.
-            x0, x1, x2, x9 = (np.ascontiguousarray(out[:, c]) for c in (2, 3, 4, 11))
+            u = self._rs.random_sample((n, N_FEATURES + 1))
+            out[:, 0] = np.arange(self.next_index, self.next_index + n)
+            out[:, 2:] = u[:, :N_FEATURES]
+            # NumPy's sin and log, on contiguous arrays like the reference's scalars
+            x0, x1, x2, x9 = (np.ascontiguousarray(u[:, c]) for c in (0, 1, 2, 9))
             y = np.sin(x0) + np.abs(x1 * x2)
             y += np.log(np.abs(x9))
-            y += 0.25 * out[:, 1]
+            y += 0.25 * u[:, N_FEATURES]
             out[:, 1] = y
         self.next_index += n
         return out
@@ -153,45 +198,35 @@ def reference_payloads(kind: str, start: int = 0, count: int = 1, seed: int = SE
 class _CourseSource(Source):
     """A course generator as a source: offsets are message indices."""
 
-    default_format = "literal"
-    position_kind = "offset"
+    format = "literal"
+    replay = "index"
 
     def __init__(self, count: int | None = None, seed: int = SEED, rate: float | None = None) -> None:
         if count is not None and count < 0:
             raise ConfigError(f"--count must be >= 0, not {count}")
-        if rate is not None and not (rate > 0 and math.isfinite(rate)):
-            raise ConfigError(f"--rate must be a positive number of records per second, not {rate}")
+        self.pacer = Pacer(rate)
         self.count = None if count is None else int(count)
         self.seed = int(seed)
-        self.rate = None if rate is None else float(rate)
+        self.rate = self.pacer.rate
         self._gen: CourseGenerator | None = None
-        self._t0 = 0.0
-        self._emitted = 0
 
     @property
     def _next(self) -> int:
         return 0 if self._gen is None else self._gen.next_index
 
-    def open(self, resume: dict[str, Any] | None = None) -> None:
+    def open(self, snapshot: dict[str, Any] | None = None) -> None:
         start = 0
-        if resume is not None:
+        if snapshot is not None:
             try:
-                start = int(resume["next"])
+                start = int(snapshot["next"])
             except (KeyError, TypeError, ValueError):
-                raise ConfigError(f"{self.kind}: cannot resume from {resume!r}") from None
+                raise ConfigError(f"{self.kind}: cannot resume from {snapshot!r}") from None
             if start < 0:
                 raise ConfigError(f"{self.kind}: cannot resume at a negative index ({start})")
         if self._gen is None or self._gen.next_index > start:
             self._gen = CourseGenerator(self.kind, self.seed)
         self._gen.skip(start - self._gen.next_index)
-        # the pacing clock: the j-th record after open() is due at t0 + j/rate
-        self._t0 = time.monotonic()
-        self._emitted = 0
-
-    def _due(self) -> int:
-        assert self.rate is not None
-        elapsed = time.monotonic() - self._t0
-        return math.floor(elapsed * self.rate + 1e-9) + 1 - self._emitted
+        self.pacer.start()
 
     def read(self, max_records: int, timeout_s: float = 1.0) -> RawBatch:
         if self._gen is None:
@@ -200,22 +235,12 @@ class _CourseSource(Source):
         n = max(0, int(max_records))
         if self.count is not None:
             n = min(n, self.count - self._gen.next_index)
-        if n > 0 and self.rate is not None:
-            deadline = time.monotonic() + max(0.0, timeout_s)
-            due = self._due()
-            while due <= 0:
-                wait = self._t0 + self._emitted / self.rate - time.monotonic()
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    break
-                time.sleep(max(0.0, min(wait, left)))
-                due = self._due()
-            n = min(n, max(0, due))
+        n = self.pacer.allow(n, timeout_s)
         if n <= 0:
             return RawBatch.empty(self.kind)
         start = self._gen.next_index
         payloads = self._gen.payloads(n)
-        self._emitted += n
+        self.pacer.took(n)
         return RawBatch(
             self.kind,
             payloads,
@@ -227,7 +252,7 @@ class _CourseSource(Source):
     def exhausted(self) -> bool:
         return self.count is not None and self._next >= self.count
 
-    def position(self) -> dict[str, Any]:
+    def snapshot(self) -> dict[str, Any]:
         return {"next": self._next}
 
     def progress(self) -> Progress:
@@ -260,3 +285,9 @@ class NonLinearSource(_CourseSource):
     """
 
     kind = "nonlinear"
+
+
+def from_spec(spec: SourceSpec) -> _CourseSource:
+    """The ``linear`` and ``nonlinear`` sources."""
+    cls = LinearSource if spec.kind == "linear" else NonLinearSource
+    return cls(count=spec.count, seed=SEED if spec.seed is None else spec.seed, rate=spec.rate)

@@ -1,0 +1,34 @@
+"""The codec interface: payload bytes in, validated columns (and dead letters) out."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+
+import numpy as np
+
+from streamlearn.records.batch import DeadLetter, RawBatch, RecordBatch
+from streamlearn.records.schema import Schema
+
+__all__ = ["Codec"]
+
+
+class Codec(ABC):
+    """Decodes raw payloads into a :class:`RecordBatch` following a schema.
+
+    A payload that fails to decode or validate is never dropped: it becomes a
+    :class:`DeadLetter` with its position, raw bytes and the reason.
+    """
+
+    name: str = "codec"
+
+    def __init__(self, schema: Schema) -> None:
+        self.schema = schema
+
+    @abstractmethod
+    def decode(self, raw: RawBatch) -> tuple[RecordBatch, list[DeadLetter]]:
+        """Decode every payload; the good ones keep their order."""
+
+    @abstractmethod
+    def encode(self, columns: Mapping[str, np.ndarray]) -> list[bytes]:
+        """Encode rows given as columns (used by producers)."""

@@ -1,0 +1,309 @@
+"""One run on Spark: the streaming query, and its micro-batches handed to the run loop.
+
+Spark calls ``foreachBatch`` on a thread of its own with each micro-batch's
+DataFrame and ``batchId``. :class:`SparkFeed` turns the DataFrame into a raw
+batch there (with the keyed states Spark computed and, for batch
+granularity, the executors' predictions), queues it for the run loop and
+waits: the loop processes, writes and checkpoints the batch on the main
+thread, then :meth:`SparkFeed.done` lets ``foreachBatch`` return, and only
+then does Spark commit the batch. If the loop fails first, ``foreachBatch``
+raises and the batch is not committed.
+
+``foreachBatch`` is at least once: after a failure or a restart, the last
+batch may be handed over again with the same ``batchId``. The driver's
+state is versioned by the last ``batchId`` it absorbed (:class:`DriverState`,
+saved in every checkpoint), so a replayed batch is recognised and skipped:
+nothing is learned twice.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from streamlearn.engines.base import Arrival, Feed
+from streamlearn.engines.spark.keyed import ERROR, KeyedMirror, KeyedRow
+from streamlearn.engines.spark.partitions import arrow_to_raw
+from streamlearn.engines.spark.report import describe_source, final_offset, translate_failure
+from streamlearn.records.batch import RawBatch, RecordBatch
+from streamlearn.sinks.base import BatchResult
+from streamlearn.sources.base import Progress, Source
+
+if TYPE_CHECKING:
+    from streamlearn.checkpoint import Checkpoint
+    from streamlearn.engines.spark.predict import BatchPredictor
+    from streamlearn.pipeline import Until
+    from streamlearn.process import BatchProcessor
+
+__all__ = ["DriverState", "SparkFeed", "SparkWork"]
+
+#: seconds between looks at the query while waiting for a batch
+WAIT_S = 0.25
+
+
+@dataclass
+class DriverState:
+    """Where the driver is in Spark's batches; saved as the checkpoint's source position."""
+
+    spark_batch: int = -1
+    #: per partition, the first offset read and the offset after the last one
+    first: dict[int, int] = field(default_factory=dict)
+    after: dict[int, int] = field(default_factory=dict)
+    #: indices of the keyed steps whose state is in Spark's (a restart must agree)
+    keyed: list[int] | None = None
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "spark_batch": self.spark_batch,
+            "first": {str(p): o for p, o in self.first.items()},
+            "after": {str(p): o for p, o in self.after.items()},
+            "keyed": self.keyed,
+        }
+
+    @classmethod
+    def from_checkpoint(cls, ckpt: Checkpoint | None) -> DriverState:
+        if ckpt is None:
+            return cls()
+        pos = ckpt.source_position
+        return cls(
+            int(pos.get("spark_batch", -1)),
+            {int(p): int(o) for p, o in pos.get("first", {}).items()},
+            {int(p): int(o) for p, o in pos.get("after", {}).items()},
+            pos.get("keyed"),
+        )
+
+    def advance(self, raw: RawBatch) -> None:
+        if not len(raw):
+            return
+        parts = raw.partitions
+        for p in np.unique(parts).tolist():
+            offs = raw.offsets[parts == p]
+            self.first.setdefault(p, int(offs.min()))
+            self.after[p] = max(self.after.get(p, 0), int(offs.max()) + 1)
+
+
+@dataclass
+class SparkWork:
+    """What ``foreachBatch`` hands the loop with one micro-batch, and how it hears back."""
+
+    spark_batch: int
+    keyed: dict[int, list[KeyedRow]]
+    predictions: dict[str, np.ndarray] | None
+    answered: threading.Event = field(default_factory=threading.Event)
+    ok: bool = False
+
+
+class SparkFeed(Feed):
+    """The micro-batches of one streaming query, in order, for the run loop.
+
+    Built by :meth:`~streamlearn.engines.spark.SparkEngine.open`, which
+    starts nothing: the query starts with :meth:`arrivals`.
+    """
+
+    checkpoint_every_batch = True
+
+    def __init__(
+        self,
+        processor: BatchProcessor,
+        source: Source,
+        stream: Any,
+        state: DriverState,
+        mirrors: dict[int, KeyedMirror],
+        predictor: BatchPredictor | None,
+        until: Until,
+        cap: int | None,
+        entries: dict[str, Any],
+        cleanup: Callable[[], None],
+    ) -> None:
+        self.processor = processor
+        self.source = source
+        self.origin = source.origin
+        self.position_kind = source.position_kind
+        self.stream = stream
+        self.state = state
+        self.mirrors = mirrors
+        self.predictor = predictor
+        self.until = until
+        self.cap = cap
+        self.total = min(source.count, cap) if source.count is not None and cap is not None else (source.count or cap)
+        self.entries = entries
+        self._cleanup = cleanup
+        self.query: Any = None
+        self.capped = False
+        self.distributed = 0
+        self._queue: queue.Queue[Arrival | BaseException] = queue.Queue()
+        self._pending: SparkWork | None = None
+        self._closed = False
+        self._last_data = time.monotonic()
+
+    # -- Spark's thread ---------------------------------------------------------------
+    def on_batch(self, df: Any, batch_id: int) -> None:
+        """The ``foreachBatch`` function."""
+        if self._closed:
+            raise RuntimeError("the run is over")
+        batch_id = int(batch_id)
+        if batch_id <= self.state.spark_batch or self.capped:
+            # a replay of a batch whose effects are already saved: skip it, but
+            # let keyed state commit it (Spark checks that every batch does)
+            if self.mirrors:
+                df.write.format("noop").mode("overwrite").save()
+            return
+        try:
+            raw, work = self._read(df, batch_id)
+        except BaseException as exc:
+            self._queue.put(exc)
+            raise
+        self._queue.put(Arrival(raw, work))
+        work.answered.wait()
+        if not work.ok:
+            raise RuntimeError("the run loop stopped before this batch was saved")
+
+    def _read(self, df: Any, batch_id: int) -> tuple[RawBatch, SparkWork]:
+        predict = self.predictor is not None and self.predictor.ready()
+        if predict:
+            assert self.predictor is not None
+            df = self.predictor.attach(df)
+        table = df.toArrow()
+        keyed: dict[int, list[KeyedRow]] = {}
+        if self.mirrors:
+            table = self._dispatch(table, keyed)
+        raw = arrow_to_raw(table, self.origin, self.position_kind)
+        predictions = None
+        if predict:
+            assert self.predictor is not None
+            table = table.take(pa.array(_order(table)))
+            predictions = self.predictor.predictions(table)
+        consumed = self.processor.consumed
+        if self.cap is not None and consumed + len(raw) >= self.cap:
+            raw = raw.slice(0, self.cap - consumed)
+            self.capped = True
+        return raw, SparkWork(batch_id, keyed, predictions)
+
+    def _dispatch(self, table: pa.Table, keyed: dict[int, list[KeyedRow]]) -> pa.Table:
+        """Sort out keyed-state rows by step; return the records."""
+        kinds = table.column("_kind")
+        notes = table.filter(pc.not_equal(kinds, 0)).to_pydict()
+        for kind, step, key, part, off, blob in zip(
+            notes["_kind"], notes["_step"], notes["_key"], notes["partition"], notes["offset"], notes["_blob"],
+            strict=True,
+        ):
+            if kind == ERROR and step < 0:
+                step = int(key.partition(":")[2])
+            keyed.setdefault(step, []).append(KeyedRow(kind, part, off, blob))
+        return table.filter(pc.equal(kinds, 0))
+
+    # -- the loop's thread ---------------------------------------------------------------
+    def arrivals(self) -> Iterator[Arrival | None]:
+        self.query = self.stream.start()
+        waiting_since: float | None = None  # idle time counts once the query is up
+        while True:
+            try:
+                item = self._queue.get(timeout=WAIT_S)
+            except queue.Empty:
+                item = None
+            if isinstance(item, BaseException):
+                raise translate_failure(item) if _from_spark(item) else item
+            if item is not None:
+                self._pending = item.extra
+                self._last_data = time.monotonic()
+                yield item
+                continue
+            if not self.query.isActive:
+                failure = self.query.exception()
+                if failure is not None:
+                    raise translate_failure(failure)
+                return
+            if waiting_since is None and (
+                self.query.lastProgress is not None or self.query.status.get("message", "").startswith("Waiting")
+            ):
+                waiting_since = time.monotonic()
+            quiet = time.monotonic() - max(self._last_data, waiting_since or time.monotonic())
+            if self.capped or (self.until.mode == "idle" and quiet >= self.until.value):
+                return
+            yield None
+
+    def process(self, arrival: Arrival, batch_id: int) -> BatchResult | None:
+        work: SparkWork = arrival.extra
+        for step, rows in work.keyed.items():
+            self.mirrors[step].pending.extend(rows)
+        raw: RawBatch = arrival.raw
+        if not len(raw):
+            # only keyed-state news (evictions): update the mirrors, count no batch
+            for mirror in self.mirrors.values():
+                if mirror.pending:
+                    mirror.apply(_empty(self.origin, self.position_kind, batch_id))
+            self.state.spark_batch = work.spark_batch
+            return None
+        if work.predictions is not None:
+            assert self.predictor is not None
+            with self.predictor.precomputed(work.predictions):
+                result = self.processor.process(raw, batch_id)
+            self.distributed += 1
+        else:
+            result = self.processor.process(raw, batch_id)
+        self.state.spark_batch = work.spark_batch
+        self.state.advance(raw)
+        return result
+
+    def done(self, arrival: Arrival) -> None:
+        work: SparkWork = arrival.extra
+        work.ok = True
+        work.answered.set()
+        self._pending = None
+
+    def snapshot(self) -> dict[str, Any]:
+        return self.state.snapshot()
+
+    def progress(self) -> Progress:
+        return Progress(consumed=self.processor.consumed, total=self.total)
+
+    def describe(self) -> dict[str, Any]:
+        return {"master": self.entries["master"], **self.source.describe()}
+
+    def source_summary(self) -> dict[str, Any]:
+        return describe_source(self.source, self.state, final_offset(self.query))
+
+    def summary(self) -> dict[str, Any]:
+        spark = {**self.entries["spark"], "distributed_prediction_batches": self.distributed}
+        return {**self.entries, "spark": spark}
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self._pending is not None:  # the loop failed with this batch: Spark must not commit it
+            self._pending.answered.set()
+            self._pending = None
+        try:
+            if self.query is not None and self.query.isActive:
+                self.query.stop()
+        finally:
+            if self.predictor is not None:
+                self.predictor.release()
+            self._cleanup()
+
+
+def _from_spark(exc: BaseException) -> bool:
+    """Whether ``exc`` came out of Spark (a JVM or query error) rather than our own code."""
+    module = type(exc).__module__
+    return module.startswith(("py4j", "pyspark"))
+
+
+def _order(table: pa.Table) -> np.ndarray:
+    parts = table.column("partition").to_numpy(zero_copy_only=False)
+    offs = table.column("offset").to_numpy(zero_copy_only=False)
+    return np.lexsort((offs, parts))
+
+
+def _empty(origin: str, position_kind: str, batch_id: int) -> RecordBatch:
+    return RecordBatch(
+        {}, origin, np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int64), batch_id, position_kind  # type: ignore[arg-type]
+    )

@@ -1,0 +1,125 @@
+"""Offset ranges of a topic: what they are, how far a topic goes, and reading one.
+
+The Spark data source plans micro-batches as :class:`KafkaRange` s, one or
+more per partition: the planner asks :class:`TopicOffsets` where each
+partition ends, and each executor task reads its range with a consumer of
+its own, assigned at the range's first offset (:func:`read_range`). Nothing
+is committed to a consumer group: the offsets live in Spark's checkpoint.
+Consumers are configured and end offsets found exactly as the local
+engine's :class:`~streamlearn.kafka.consumer.KafkaSource` does.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from streamlearn.errors import MissingExtraError, SourceError
+from streamlearn.kafka.client import ClientErrors, consumer_config, fetch_metadata, topic_partitions
+from streamlearn.kafka.offsets import EndProbe, watermarks
+from streamlearn.records.batch import RawBatch
+
+try:
+    from confluent_kafka import Consumer, KafkaError, TopicPartition
+except ImportError as exc:  # pragma: no cover - depends on the install
+    raise MissingExtraError("Kafka", "kafka") from exc
+
+__all__ = ["GROUP_ID", "KafkaRange", "TopicOffsets", "read_range"]
+
+#: seconds a task waits for a record it knows exists before giving up
+STALL_S = 60.0
+#: seconds to wait for the broker
+META_S = 10.0
+#: the consumer group of range readers (used for nothing but the client id)
+GROUP_ID = "streamlearn-spark"
+
+
+@dataclass(frozen=True)
+class KafkaRange:
+    """Offsets ``start`` to ``stop - 1`` of one partition of a topic."""
+
+    bootstrap: str
+    topic: str
+    partition: int
+    start: int
+    stop: int
+
+
+class TopicOffsets:
+    """Partitions and offsets of one topic, kept open by a planner for a whole query."""
+
+    def __init__(self, bootstrap: str, topic: str) -> None:
+        self.bootstrap = bootstrap
+        self.topic = topic
+        self._errors = ClientErrors()
+        conf = consumer_config(bootstrap, self._errors, GROUP_ID)
+        self._c = Consumer(conf)
+        self._probe = EndProbe(topic, bootstrap, conf)
+
+    def partitions(self) -> list[int]:
+        md = fetch_metadata(self._c, self.bootstrap, self._errors, META_S)
+        return topic_partitions(md, self.topic, self.bootstrap)
+
+    def watermarks(self) -> dict[str, tuple[int, int]]:
+        """``{partition: (low, end)}``, partitions as strings (JSON offsets)."""
+        deadline = time.monotonic() + META_S
+        low, high = watermarks(self._c, self.topic, self.bootstrap, self.partitions(), deadline)
+        ends = self._probe.ends(low, high, deadline)
+        return {str(p): (low[p], ends[p]) for p in sorted(ends)}
+
+    def close(self) -> None:
+        self._probe.close()
+        self._c.close()
+
+
+def read_range(part: KafkaRange, rows: int) -> Iterator[RawBatch]:
+    """The records of ``[part.start, part.stop)``, in batches of at most ``rows``."""
+    conf = consumer_config(part.bootstrap, ClientErrors(), GROUP_ID, {"enable.partition.eof": True})
+    c = Consumer(conf)
+    try:
+        c.assign([TopicPartition(part.topic, part.partition, part.start)])
+        payloads: list[bytes] = []
+        keys: list[bytes | None] = []
+        offsets: list[int] = []
+        last, stalled = part.start - 1, time.monotonic()
+        while last < part.stop - 1:
+            msgs = c.consume(min(rows, part.stop - 1 - last), 1.0)
+            for m in msgs:
+                err = m.error()
+                if err is not None:
+                    if err.code() != KafkaError._PARTITION_EOF:
+                        raise SourceError(f"reading {part.topic}[{part.partition}]: {err.str()}")
+                    if m.offset() >= part.stop:  # offsets without records (compaction): done
+                        last = part.stop - 1
+                    continue
+                if m.offset() >= part.stop:
+                    last = part.stop - 1
+                    break
+                payloads.append(m.value() or b"")
+                keys.append(m.key())
+                offsets.append(m.offset())
+                last = m.offset()
+            if msgs:
+                stalled = time.monotonic()
+            elif time.monotonic() - stalled > STALL_S:
+                raise SourceError(
+                    f"{part.topic}[{part.partition}]: no record after offset {last} for {STALL_S:.0f} s"
+                )
+            if len(payloads) >= rows or (payloads and last >= part.stop - 1):
+                yield _batch(part, payloads, keys, offsets)
+                payloads, keys, offsets = [], [], []
+    finally:
+        c.close()
+
+
+def _batch(part: KafkaRange, payloads: list[bytes], keys: list[bytes | None], offsets: list[int]) -> RawBatch:
+    return RawBatch(
+        part.topic,
+        payloads,
+        np.full(len(payloads), part.partition, dtype=np.int32),
+        np.asarray(offsets, dtype=np.int64),
+        keys if any(k is not None for k in keys) else None,
+    )

@@ -1,0 +1,279 @@
+"""The learner registry: ``KIND[:k=v,...]`` specs from the CLI turned into learners.
+
+Each kind is registered once with the tasks it serves; its factory is named
+as ``"module:function"`` so the kind's module (numba, River, scikit-learn)
+loads only when the kind is built. Presets expand one name into several
+specs (``course-rls`` is two RLS models racing) and a value ``a|b|c``
+expands into one race member per value.
+
+Examples
+--------
+>>> expand_specs(["rls:forgetting=0.99|1.0"])
+['rls:forgetting=0.99', 'rls:forgetting=1.0']
+>>> build_learner("rls:forgetting=high", "regression")
+Traceback (most recent call last):
+...
+streamlearn.errors.ConfigError: model 'rls': forgetting='high' is not a number (float expected)
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import itertools
+import types
+import typing
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from streamlearn.errors import ConfigError
+
+if TYPE_CHECKING:
+    from streamlearn.learn.base import Learner
+
+__all__ = [
+    "ModelSpec",
+    "build_learner",
+    "build_models",
+    "expand_specs",
+    "known_kinds",
+    "parse_spec",
+    "register",
+    "register_preset",
+]
+
+BOTH = ("regression", "classification")
+REG, CLF = ("regression",), ("classification",)
+
+
+@dataclass(frozen=True)
+class _Kind:
+    #: a factory of learners, or ``"module:function"`` naming one
+    factory: Callable[..., Learner] | str
+    tasks: tuple[str, ...]
+    summary: str
+
+    def load(self) -> Callable[..., Learner]:
+        if isinstance(self.factory, str):
+            module, _, name = self.factory.partition(":")
+            factory: Callable[..., Learner] = getattr(importlib.import_module(module), name)
+            return factory
+        return self.factory
+
+
+_KINDS: dict[str, _Kind] = {}
+_PRESETS: dict[str, tuple[str, ...]] = {}
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A parsed spec: ``kind`` plus keyword parameters, and the text it came from."""
+
+    kind: str
+    params: tuple[tuple[str, Any], ...]
+    text: str
+
+    @property
+    def name(self) -> str:
+        return self.text
+
+
+def register(
+    kind: str, factory: Callable[..., Learner] | str, tasks: tuple[str, ...], summary: str
+) -> None:
+    """Make ``kind`` usable in ``--model`` specs.
+
+    ``factory`` takes the spec's parameters as keywords (and ``task`` when
+    it has that parameter); its annotations say what type each parameter
+    has, and a value of another type is refused in one line.
+    """
+    _KINDS[kind] = _Kind(factory, tasks, summary)
+
+
+def register_preset(name: str, specs: tuple[str, ...]) -> None:
+    """Make ``name`` expand into ``specs`` (a race of several models)."""
+    _PRESETS[name] = specs
+
+
+def known_kinds(task: str | None = None) -> list[str]:
+    """Registered kinds (for ``task``, when given), sorted."""
+    return sorted(k for k, v in _KINDS.items() if task is None or task in v.tasks)
+
+
+def kind_summaries(task: str | None = None) -> dict[str, str]:
+    """One line about each kind, for help texts."""
+    return {k: _KINDS[k].summary for k in known_kinds(task)}
+
+
+def _value(text: str) -> Any:
+    low = text.lower()
+    if low in ("true", "yes"):
+        return True
+    if low in ("false", "no"):
+        return False
+    if low in ("none", "null"):
+        return None
+    for convert in (int, float):
+        try:
+            return convert(text)
+        except ValueError:
+            pass
+    return text
+
+
+def parse_spec(text: str) -> ModelSpec:
+    """Parse ``KIND[:k=v,...]``.
+
+    Examples
+    --------
+    >>> parse_spec("rls:forgetting=0.99").params
+    (('forgetting', 0.99),)
+    """
+    text = text.strip()
+    kind, _, rest = text.partition(":")
+    kind = kind.strip()
+    if not kind:
+        raise ConfigError(f"bad model spec {text!r}: expected KIND[:k=v,...]")
+    params: list[tuple[str, Any]] = []
+    if rest.strip():
+        for part in rest.split(","):
+            key, eq, val = part.partition("=")
+            if not eq or not key.strip():
+                raise ConfigError(f"bad model spec {text!r}: {part!r} is not k=v")
+            params.append((key.strip().replace("-", "_"), _value(val.strip())))
+    return ModelSpec(kind, tuple(params), text)
+
+
+def expand_specs(texts: Sequence[str]) -> list[str]:
+    """Presets replaced by their specs, and grids ``k=a|b`` by one spec per value."""
+    out: list[str] = []
+    for t in texts:
+        for text in _PRESETS.get(t.strip(), (t,)):
+            kind, colon, rest = text.strip().partition(":")
+            if "|" not in rest:
+                out.append(text.strip())
+                continue
+            parts = [p.partition("=") for p in rest.split(",")]
+            choices = [[f"{k}={v}" for v in val.split("|")] if eq else [k] for k, eq, val in parts]
+            out.extend(f"{kind}{colon}{','.join(combo)}" for combo in itertools.product(*choices))
+    return out
+
+
+def _hints(factory: Callable[..., Any]) -> dict[str, Any]:
+    target = factory.__init__ if inspect.isclass(factory) else factory  # type: ignore[misc]
+    try:
+        return typing.get_type_hints(target)
+    except Exception:  # annotations naming what cannot be resolved: no checks
+        return {}
+
+
+def _coerce(kind: str, name: str, value: Any, hint: Any) -> Any:
+    """``value`` as the annotated type, or a one-line error naming the parameter."""
+    allowed = typing.get_args(hint) if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union else (hint,)
+    if value is None:
+        if type(None) in allowed:
+            return None
+        raise ConfigError(f"model {kind!r}: {name} cannot be none")
+    for t in allowed:
+        if t is bool and isinstance(value, bool):
+            return value
+        if t is int and isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if t is float and isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+        if t is str:
+            return str(value)
+        if t is Any:
+            return value
+    names = {bool: "true or false", int: "an integer", float: "a number", str: "text"}
+    wanted = " or ".join(names.get(t, getattr(t, "__name__", str(t))) for t in allowed if t is not type(None))
+    plain = {bool: "bool", int: "int", float: "float", str: "str"}
+    expected = " or ".join(plain.get(t, getattr(t, "__name__", str(t))) for t in allowed if t is not type(None))
+    raise ConfigError(f"model {kind!r}: {name}={value!r} is not {wanted} ({expected} expected)")
+
+
+def build_learner(spec: ModelSpec | str, task: str) -> Learner:
+    """Instantiate the learner of a spec, checking kind, task and parameters."""
+    if isinstance(spec, str):
+        spec = parse_spec(spec)
+    entry = _KINDS.get(spec.kind)
+    if entry is None:
+        raise ConfigError(
+            f"unknown model {spec.kind!r} in {spec.text!r}; known for {task}: " + ", ".join(known_kinds(task))
+        )
+    if task not in entry.tasks:
+        raise ConfigError(
+            f"model {spec.kind!r} does not do {task}; known for {task}: " + ", ".join(known_kinds(task))
+        )
+    factory = entry.load()
+    accepted = inspect.signature(factory).parameters
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values())
+    hints = _hints(factory)
+    params = dict(spec.params)
+    for key in list(params):
+        if key not in accepted and not takes_any:
+            names = ", ".join(k for k in accepted if k != "task") or "none"
+            raise ConfigError(f"model {spec.kind!r} has no parameter {key!r} (parameters: {names})")
+        if key in hints:
+            params[key] = _coerce(spec.kind, key, params[key], hints[key])
+    if "task" in accepted:
+        params["task"] = task
+    try:
+        return factory(**params)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"bad parameters in model spec {spec.text!r}: {exc}") from None
+
+
+def build_models(specs: Sequence[str | Learner], task: str) -> dict[str, Learner]:
+    """Learners by display name, presets and grids expanded; repeated names get ``#2``, ``#3``..."""
+    models: dict[str, Learner] = {}
+    texts: list[str | Learner] = []
+    for s in specs:
+        texts.extend(expand_specs([s]) if isinstance(s, str) else [s])
+    for s in texts:
+        if isinstance(s, str):
+            spec = parse_spec(s)
+            learner, name = build_learner(spec, task), spec.name
+        else:
+            learner, name = s, type(s).__name__
+        unique, i = name, 2
+        while unique in models:
+            unique, i = f"{name}#{i}", i + 1
+        models[unique] = learner
+    return models
+
+
+# -- the built-in kinds -----------------------------------------------------------------------
+# baselines and our own compiled learners
+register("mean", "streamlearn.learn.baselines:Mean", REG, "mean of the targets so far")
+register("last-class", "streamlearn.learn.baselines:LastClass", CLF, "label of the previous record")
+register("majority", "streamlearn.learn.baselines:Majority", CLF, "most frequent label so far")
+register("rls", "streamlearn.learn.rls:RLS", REG, "recursive least squares; params forgetting, delta, fit_intercept")
+register(
+    "fast",
+    "streamlearn.learn.fast:FastClassifier",
+    CLF,
+    "fast classifier: hashed histograms, product of experts (compiled); "
+    "params bins, table, alpha, marginals, clip, max_classes, half_life",
+)
+
+# window models: scikit-learn refit on the most recent records
+_WINDOW = "refit on the last `size` records every `size*every` records; params size, every, seed"
+register("window-rf", "streamlearn.learn.kinds:window_rf", BOTH, f"random forest {_WINDOW}, n_estimators")
+register("window-gb", "streamlearn.learn.kinds:window_gb", BOTH, f"gradient boosting {_WINDOW}, n_estimators")
+register("window-hgb", "streamlearn.learn.kinds:window_hgb", BOTH, f"histogram gradient boosting {_WINDOW}, max_iter")
+register("window-linear", "streamlearn.learn.kinds:window_linear", BOTH, f"linear/logistic regression {_WINDOW}")
+
+# River
+register("hoeffding", "streamlearn.learn.kinds:hoeffding", BOTH, "Hoeffding tree; params grace_period, max_depth, delta")
+register("hat", "streamlearn.learn.kinds:hat", BOTH, "Hoeffding adaptive tree; params grace_period, seed")
+register("arf", "streamlearn.learn.kinds:arf", BOTH, "adaptive random forest; params n_models, seed")
+register("logreg", "streamlearn.learn.kinds:logreg", CLF, "logistic regression (SGD, one-vs-rest); params lr, l2")
+register("nb", "streamlearn.learn.kinds:nb", CLF, "naive Bayes (Gaussian numbers, counted categories); param alpha")
+register("sgd", "streamlearn.learn.kinds:sgd", REG, "linear regression by SGD; params lr, l2")
+register("pa", "streamlearn.learn.kinds:pa", BOTH, "passive-aggressive; param C")
+
+# presets: one name, several racing models
+register_preset("course-ml", ("window-rf:size=50", "window-linear:size=50", "window-gb:size=50"))
+register_preset("course-rls", ("rls", "rls:forgetting=0.99"))

@@ -1,0 +1,186 @@
+"""The source registry: ``--source`` specs (``kafka:TOPIC``, ``linear``, ``csv:PATH``...) to sources.
+
+A kind of source is a module with a builder plus one :func:`register_source`
+call. Builders are named as ``"module:function"`` so a kind's module (and
+what it imports: numba, confluent-kafka) loads only when the kind is used.
+
+Examples
+--------
+>>> spec = parse_source("kafka:dataLinearModel", bootstrap="127.0.0.1:9092")
+>>> spec.kind, spec.target
+('kafka', 'dataLinearModel')
+>>> [k.name for k in source_kinds() if k.endless]
+['linear', 'nonlinear', 'activity']
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from streamlearn.errors import ConfigError, MissingExtraError
+
+if TYPE_CHECKING:
+    from streamlearn.sources.base import Source
+
+__all__ = [
+    "SourceKind",
+    "SourceSpec",
+    "build_source",
+    "is_endless",
+    "parse_source",
+    "register_source",
+    "source_kinds",
+]
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """What to read, independent of the engine that reads it.
+
+    ``kind`` is a registered kind (``kafka``, ``csv``, ``json``, a generator);
+    ``target`` what follows its colon (a topic, a path). The other fields
+    apply to the kinds that use them.
+    """
+
+    kind: str
+    target: str = ""
+    bootstrap: str = "127.0.0.1:9092"
+    count: int | None = None
+    rate: float | None = None
+    seed: int | None = None
+    start: str = "earliest"
+    until_end: bool = True
+    group: str | None = None
+
+    @property
+    def text(self) -> str:
+        return f"{self.kind}:{self.target}" if self.target else self.kind
+
+    def build(self) -> Source:
+        """Create the source (not yet opened)."""
+        return build_source(self)
+
+
+#: a builder, or ``"module:function"`` naming one
+Builder = Callable[[SourceSpec], "Source"] | str
+
+
+@dataclass(frozen=True)
+class SourceKind:
+    """A registered kind of source."""
+
+    name: str
+    builder: Builder
+    #: what follows the colon (``PATH``, ``TOPIC``), or ``None`` when nothing does
+    target: str | None = None
+    #: never ends by itself: a run needs ``--count`` or ``--until``
+    endless: bool = False
+    #: ``(module, extra)``: the kind needs ``module``, installed with ``extra``
+    needs: tuple[str, str] | None = None
+    summary: str = ""
+
+    def build(self, spec: SourceSpec) -> Source:
+        if self.needs is not None and importlib.util.find_spec(self.needs[0]) is None:
+            raise MissingExtraError(f"the {self.name} source", self.needs[1])
+        builder = self.builder
+        if isinstance(builder, str):
+            module, _, name = builder.partition(":")
+            builder = getattr(importlib.import_module(module), name)
+        return builder(spec)  # type: ignore[operator]
+
+
+_KINDS: dict[str, SourceKind] = {}
+
+
+def register_source(
+    name: str,
+    builder: Builder,
+    *,
+    target: str | None = None,
+    endless: bool = False,
+    needs: tuple[str, str] | None = None,
+    summary: str = "",
+) -> None:
+    """Make ``name`` (``name:TARGET`` when ``target`` is given) usable as ``--source``.
+
+    ``builder`` makes the source from a :class:`SourceSpec`; ``endless``
+    kinds need ``--count`` or ``--until``; ``needs`` is a module the kind
+    cannot do without and the extra that installs it.
+    """
+    _KINDS[name] = SourceKind(name, builder, target, endless, needs, summary)
+
+
+def source_kinds() -> list[SourceKind]:
+    """Registered kinds, in registration order."""
+    return list(_KINDS.values())
+
+
+def build_source(spec: SourceSpec) -> Source:
+    kind = _KINDS.get(spec.kind)
+    if kind is None:
+        raise ConfigError(f"unknown source kind {spec.kind!r}")
+    return kind.build(spec)
+
+
+def _usage() -> str:
+    return ", ".join(k.name if k.target is None else f"{k.name}:{k.target}" for k in _KINDS.values())
+
+
+def parse_source(text: str, **options: object) -> SourceSpec:
+    """Parse a ``--source`` value; ``options`` fill the spec's other fields (``None`` skipped).
+
+    Examples
+    --------
+    >>> parse_source("csv:data/x.csv").target
+    'data/x.csv'
+    """
+    name, _, target = text.partition(":")
+    name = name.strip().lower()
+    kind = _KINDS.get(name)
+    if kind is None:
+        raise ConfigError(f"unknown source {text!r}; use one of {_usage()}")
+    if kind.target is None and target:
+        raise ConfigError(f"source {name!r} takes no ':' argument")
+    if kind.target is not None and not target:
+        raise ConfigError(f"source {name!r} needs a target: {name}:{kind.target}")
+    return SourceSpec(kind=name, target=target, **{k: v for k, v in options.items() if v is not None})  # type: ignore[arg-type]
+
+
+def is_endless(text: str) -> bool:
+    """Whether the kind of a ``--source`` value never ends by itself."""
+    kind = _KINDS.get(text.partition(":")[0].strip().lower())
+    return kind is not None and kind.endless
+
+
+# -- the built-in kinds ---------------------------------------------------------------------
+register_source(
+    "kafka",
+    "streamlearn.kafka.consumer:from_spec",
+    target="TOPIC",
+    needs=("confluent_kafka", "kafka"),
+    summary="a Kafka topic (--bootstrap)",
+)
+register_source("csv", "streamlearn.sources.files:from_spec", target="PATH", summary="a CSV file with a header")
+register_source("json", "streamlearn.sources.files:from_spec", target="PATH", summary="a JSON-lines file")
+register_source(
+    "linear",
+    "streamlearn.sources.generators.course:from_spec",
+    endless=True,
+    summary="the course's linear generator",
+)
+register_source(
+    "nonlinear",
+    "streamlearn.sources.generators.course:from_spec",
+    endless=True,
+    summary="the course's nonlinear generator",
+)
+register_source(
+    "activity",
+    "streamlearn.sources.generators.activity:from_spec",
+    endless=True,
+    summary="HHAR-shaped accelerometer rows",
+)

@@ -1,0 +1,16 @@
+"""Streaming statistics kept by keyed steps, per column and mergeable.
+
+:class:`Moments` (count, mean, variance by Welford and Chan),
+:class:`ColumnSums` (sum and sum of ``|x|``) and :class:`ColumnExtrema`
+(minimum and maximum). :func:`course_variance` is the course's literal
+recurrence, kept for comparison.
+"""
+
+from __future__ import annotations
+
+from streamlearn.stats.base import ColumnStatistic, as_matrix
+from streamlearn.stats.columns import ColumnExtrema, ColumnSums
+from streamlearn.stats.course import course_variance
+from streamlearn.stats.moments import Moments
+
+__all__ = ["ColumnExtrema", "ColumnStatistic", "ColumnSums", "Moments", "as_matrix", "course_variance"]

@@ -1,0 +1,93 @@
+"""Where keyed steps keep per-key state: a small store protocol and its local LRU form.
+
+The local engine keeps keys in :class:`LruStore`; the Spark engine keeps
+them in Spark's state store and mirrors them into the step's store on the
+driver through the same protocol, so neither depends on the other's insides.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterator
+from typing import Any, Protocol, runtime_checkable
+
+from streamlearn.errors import ConfigError
+
+__all__ = ["KeyedStore", "LruStore"]
+
+
+@runtime_checkable
+class KeyedStore(Protocol):
+    """Per-key state with a bound on the number of keys."""
+
+    #: most keys held; past it the key unseen for longest is evicted
+    max_keys: int
+    #: keys evicted so far
+    evicted: int
+
+    def get(self, key: Any) -> Any:
+        """The key's state, or ``None``; marks the key as just used."""
+
+    def peek(self, key: Any) -> Any:
+        """The key's state, or ``None``, leaving the order of use alone."""
+
+    def put(self, key: Any, state: Any) -> None:
+        """Set the key's state, evicting past ``max_keys``."""
+
+    def pop(self, key: Any) -> Any:
+        """Remove the key; its state, or ``None``."""
+
+    def items(self) -> Iterator[tuple[Any, Any]]:
+        """``(key, state)`` pairs, least recently used first."""
+
+    def __len__(self) -> int: ...
+
+
+class LruStore:
+    """An LRU map of per-key state with a fixed maximum size.
+
+    Examples
+    --------
+    >>> store = LruStore(2)
+    >>> store.put("a", 1); store.put("b", 2); store.put("c", 3)
+    >>> [k for k, _ in store.items()], store.evicted
+    (['b', 'c'], 1)
+    """
+
+    def __init__(self, max_keys: int) -> None:
+        if max_keys < 1:
+            raise ConfigError("max_keys must be at least 1")
+        self.max_keys = int(max_keys)
+        self.evicted = 0
+        self._states: OrderedDict[Any, Any] = OrderedDict()
+
+    def get(self, key: Any) -> Any:
+        state = self._states.get(key)
+        if state is not None:
+            self._states.move_to_end(key)
+        return state
+
+    def peek(self, key: Any) -> Any:
+        return self._states.get(key)
+
+    def put(self, key: Any, state: Any) -> None:
+        self._states[key] = state
+        self._states.move_to_end(key)
+        while len(self._states) > self.max_keys:
+            self._states.popitem(last=False)
+            self.evicted += 1
+
+    def pop(self, key: Any) -> Any:
+        return self._states.pop(key, None)
+
+    def items(self) -> Iterator[tuple[Any, Any]]:
+        return iter(list(self._states.items()))
+
+    def keys(self) -> list[Any]:
+        return list(self._states)
+
+    def __len__(self) -> int:
+        return len(self._states)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._states

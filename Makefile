@@ -12,9 +12,13 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[all,dev]"
-	@# headless Chromium from Debian for the browser tests (root only; they skip otherwise)
-	@command -v chromium >/dev/null || { test "$$(id -u)" = 0 && apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; } || true
+	@# headless Chromium from Debian for the browser tests (as root; they skip without it)
+	@if ! command -v chromium >/dev/null; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+				apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+		else echo "note: install Debian's chromium for the browser tests"; fi; \
+	fi
 	@touch $(STAMP)
 
 demo: setup
@@ -27,8 +31,8 @@ test-fast: setup
 	$(BIN)/python -m pytest -q -m "not slow and not spark and not browser"
 
 lint: setup
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks || true
+	$(BIN)/ruff check src tests benchmarks examples
+	$(BIN)/ruff format --check src tests benchmarks examples
 	$(BIN)/mypy
 
 bench: setup

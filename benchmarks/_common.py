@@ -38,7 +38,9 @@ class RssProbe(Observer):
             self.samples[self.marks.pop(0)] = rss_mb()
 
 
-def produce(bootstrap: str, what: str, topic: str, count: int, partitions: int = 1) -> dict[str, Any]:
+def produce(
+    bootstrap: str, what: str, topic: str, count: int, partitions: int = 1
+) -> dict[str, Any]:
     from streamlearn.kafka.producer import KafkaWriter, produce_from_source
     from streamlearn.sources.registry import parse_source
 

@@ -43,7 +43,9 @@ def activity_matrix(count: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, 
     return encoder.transform(cols, count), LabelIndex().encode(cols["gt"]), encoder
 
 
-def measure(spec: str, X: np.ndarray, y: np.ndarray, enc: FeatureEncoder, batch: int) -> dict[str, float]:
+def measure(
+    spec: str, X: np.ndarray, y: np.ndarray, enc: FeatureEncoder, batch: int
+) -> dict[str, float]:
     """Prequential accuracy and learner throughput of one spec."""
     warm = build_learner(spec, "classification")
     warm.set_features(enc.names, enc.categorical_mask)
@@ -71,8 +73,11 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=10_000)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--model", action="append", help="spec to run (repeatable)")
-    ap.add_argument("--shuffle", action="store_true",
-                    help="shuffle the rows: no session order left, only the features to learn from")
+    ap.add_argument(
+        "--shuffle",
+        action="store_true",
+        help="shuffle the rows: no session order left, only the features to learn from",
+    )
     args = ap.parse_args()
     specs = args.model or list(DEFAULT_MODELS)
 
@@ -81,19 +86,28 @@ def main() -> None:
     if args.shuffle:
         order = np.random.default_rng(args.seed).permutation(len(y))
         X, y = X[order], y[order]
-    print(f"{args.count:,} activity rows (seed {args.seed}{', shuffled' if args.shuffle else ''}), "
-          f"{len(np.unique(y))} classes, generated and encoded in {time.perf_counter() - started:.1f} s")
+    print(
+        f"{args.count:,} activity rows (seed {args.seed}{', shuffled' if args.shuffle else ''}), "
+        f"{len(np.unique(y))} classes, generated and encoded in {time.perf_counter() - started:.1f} s"
+    )
     w = max(14, *map(len, specs))
-    print(f"{'model':<{w}} {'accuracy':>9} {'2nd half':>9} {'records/s':>12} {'seconds':>8} {'state MB':>9}")
+    print(
+        f"{'model':<{w}} {'accuracy':>9} {'2nd half':>9} {'records/s':>12} {'seconds':>8} {'state MB':>9}"
+    )
     results = {}
     for spec in specs:
         r = results[spec] = measure(spec, X, y, enc, args.batch_size)
-        print(f"{spec:<{w}} {100 * r['accuracy']:>8.2f}% {100 * r['second_half']:>8.2f}% "
-              f"{r['records_per_s']:>12,.0f} {r['seconds']:>8.2f} {r['state_mb']:>9.2f}", flush=True)
+        print(
+            f"{spec:<{w}} {100 * r['accuracy']:>8.2f}% {100 * r['second_half']:>8.2f}% "
+            f"{r['records_per_s']:>12,.0f} {r['seconds']:>8.2f} {r['state_mb']:>9.2f}",
+            flush=True,
+        )
     if "fast" in results:
         rate = results["fast"]["records_per_s"]
-        print(f"fast: {rate:,.0f} records/s, target {TARGET_RATE:,}: "
-              f"{'PASS' if rate >= TARGET_RATE else 'FAIL'}")
+        print(
+            f"fast: {rate:,.0f} records/s, target {TARGET_RATE:,}: "
+            f"{'PASS' if rate >= TARGET_RATE else 'FAIL'}"
+        )
         for other in ("hoeffding", "nb"):
             if other in results:
                 ratio = rate / results[other]["records_per_s"]

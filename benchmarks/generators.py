@@ -21,8 +21,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from streamlearn.records.batch import RawBatch
 from streamlearn.codecs.literal import LiteralCodec
+from streamlearn.records.batch import RawBatch
 from streamlearn.sources.generators.course import CourseGenerator, reference_payloads
 
 CHUNK = 100_000

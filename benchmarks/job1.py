@@ -34,29 +34,43 @@ def main() -> None:
 
     with EmbeddedBroker() as broker:
         made = produce(broker.bootstrap, "activity", "activity", args.count)
-        print(f"produced {made['records']:,} rows in {made['seconds']:.1f} s "
-              f"({made['records_per_s']:,.0f} records/s)")
+        print(
+            f"produced {made['records']:,} rows in {made['seconds']:.1f} s "
+            f"({made['records_per_s']:,.0f} records/s)"
+        )
         probe = RssProbe(args.count)
         spec = parse_source("kafka:activity", bootstrap=broker.bootstrap)
         started = time.perf_counter()
         summary = run(
-            Pipeline(spec, task="classification", format="csv", models=[args.model],
-                     batch_size=args.batch_size),
+            Pipeline(
+                spec,
+                task="classification",
+                format="csv",
+                models=[args.model],
+                batch_size=args.batch_size,
+            ),
             observer=probe,
         )
         took = time.perf_counter() - started
 
     m = summary["models"][args.model]
-    print(f"rows predicted: {summary['records_predicted']:,} in {summary['batches']} batches "
-          f"(dead letters {summary['dead_letters']}, cold start {summary['cold_start']})")
+    print(
+        f"rows predicted: {summary['records_predicted']:,} in {summary['batches']} batches "
+        f"(dead letters {summary['dead_letters']}, cold start {summary['cold_start']})"
+    )
     print(f"prequential accuracy ({args.model}): {100 * m['accuracy']:.2f} %")
     print(f"wall time: {took:.1f} s ({summary['records_per_s']:,.0f} records/s); reference: 48 min")
     print(f"peak RSS: {peak_rss_mb():.0f} MB")
     s = probe.samples
-    print("RSS at 25/50/75/100%: " + ", ".join(f"{s.get(k, float('nan')):.0f} MB" for k in (0.25, 0.5, 0.75, 1.0)))
+    print(
+        "RSS at 25/50/75/100%: "
+        + ", ".join(f"{s.get(k, float('nan')):.0f} MB" for k in (0.25, 0.5, 0.75, 1.0))
+    )
     flat = s.get(1.0, 0) <= 1.1 * s.get(0.25, float("inf"))
-    print(f"P3 wall <= 180 s: {'PASS' if took <= 180 else 'FAIL'}; peak RSS <= 1500 MB: "
-          f"{'PASS' if peak_rss_mb() <= 1500 else 'FAIL'}; flat (100% <= 1.1 x 25%): {'PASS' if flat else 'FAIL'}")
+    print(
+        f"P3 wall <= 180 s: {'PASS' if took <= 180 else 'FAIL'}; peak RSS <= 1500 MB: "
+        f"{'PASS' if peak_rss_mb() <= 1500 else 'FAIL'}; flat (100% <= 1.1 x 25%): {'PASS' if flat else 'FAIL'}"
+    )
 
 
 if __name__ == "__main__":

@@ -32,21 +32,32 @@ def main() -> None:
 
     with EmbeddedBroker() as broker:
         made = produce(broker.bootstrap, "linear", "dataLinearModel", args.count)
-        print(f"produced {made['records']:,} records in {made['seconds']:.1f} s "
-              f"({made['records_per_s']:,.0f} records/s)")
+        print(
+            f"produced {made['records']:,} records in {made['seconds']:.1f} s "
+            f"({made['records_per_s']:,.0f} records/s)"
+        )
         spec = parse_source("kafka:dataLinearModel", bootstrap=broker.bootstrap)
         started = time.perf_counter()
         kafka = run(Pipeline(spec, task="regression", models=models, batch_size=args.batch_size))
         kafka_s = time.perf_counter() - started
 
     started = time.perf_counter()
-    local = run(Pipeline(parse_source("linear", count=args.count), task="regression", models=models,
-                         batch_size=args.batch_size))
+    local = run(
+        Pipeline(
+            parse_source("linear", count=args.count),
+            task="regression",
+            models=models,
+            batch_size=args.batch_size,
+        )
+    )
     local_s = time.perf_counter() - started
 
     assert kafka["records_predicted"] == local["records_predicted"] == args.count
     for m in models:
-        assert abs(kafka["models"][m]["mse"] - local["models"][m]["mse"]) <= 1e-12 * local["models"][m]["mse"]
+        assert (
+            abs(kafka["models"][m]["mse"] - local["models"][m]["mse"])
+            <= 1e-12 * local["models"][m]["mse"]
+        )
     k_rate, l_rate = args.count / kafka_s, args.count / local_s
     print(f"kafka -> race:     {k_rate:>12,.0f} records/s ({kafka_s:.1f} s)")
     print(f"generator -> race: {l_rate:>12,.0f} records/s ({local_s:.1f} s)")

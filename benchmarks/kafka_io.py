@@ -23,8 +23,8 @@ import uuid
 from collections.abc import Callable
 
 from streamlearn.kafka.broker import EmbeddedBroker
-from streamlearn.kafka.producer import PRODUCER_TUNING, KafkaWriter
 from streamlearn.kafka.consumer import KafkaSource
+from streamlearn.kafka.producer import PRODUCER_TUNING, KafkaWriter
 
 
 def payloads(n: int, seed: int = 1) -> list[bytes]:
@@ -51,7 +51,9 @@ def timed(fn: Callable[[], int], broker_pid: int | None = None) -> tuple[int, fl
     return n, time.perf_counter() - w0, time.process_time() - c0, process_cpu(broker_pid) - b0
 
 
-def report(what: str, n: int, size: float, wall: float, cpu: float, bcpu: float, target: int) -> None:
+def report(
+    what: str, n: int, size: float, wall: float, cpu: float, bcpu: float, target: int
+) -> None:
     print(
         f"{what:8s} {n / wall:>10,.0f} msg/s  {n * size / wall / 1e6:6.1f} MB/s  wall {wall:5.2f} s  "
         f"cpu {cpu:5.2f} s  broker cpu {bcpu:5.2f} s  (target >= {target:,})"
@@ -116,7 +118,11 @@ def delivery_report_costs(bootstrap: str, data: list[bytes]) -> None:
     run("no callback (failures undetected)", base, False)
     run("on_delivery= per message", base, True)
     run("global on_delivery, every message", {**base, "on_delivery": lambda e, m: None}, False)
-    run("global on_delivery, failures only (ours)", {**PRODUCER_TUNING, "on_delivery": lambda e, m: None}, False)
+    run(
+        "global on_delivery, failures only (ours)",
+        {**PRODUCER_TUNING, "on_delivery": lambda e, m: None},
+        False,
+    )
 
 
 def main() -> None:
@@ -139,7 +145,9 @@ def main() -> None:
         for _ in range(args.repeat):
             topic = f"bench-io-{uuid.uuid4().hex[:8]}"
             pid = broker.pid if broker is not None else None
-            n, wall, cpu, bcpu = timed(lambda t=topic: produce(bootstrap, t, data, args.partitions), pid)
+            n, wall, cpu, bcpu = timed(
+                lambda t=topic: produce(bootstrap, t, data, args.partitions), pid
+            )
             report("produce", n, size, wall, cpu, bcpu, 300_000)
             n, wall, cpu, bcpu = timed(lambda t=topic: consume(bootstrap, t, args.batch), pid)
             assert n == args.count, f"consumed {n} of {args.count}"

@@ -63,11 +63,15 @@ def main() -> None:
     l_rate, s_rate = args.count / local_s, args.count / spark_s
     print(f"Spark start-up (once per process): {startup:.1f} s")
     print(f"local engine: {l_rate:>12,.0f} records/s ({local_s:.1f} s, {local['batches']} batches)")
-    print(f"spark engine: {s_rate:>12,.0f} records/s ({spark_s:.1f} s on {args.master}, "
-          f"reader {spark['spark']['kafka_reader']})")
+    print(
+        f"spark engine: {s_rate:>12,.0f} records/s ({spark_s:.1f} s on {args.master}, "
+        f"reader {spark['spark']['kafka_reader']})"
+    )
     print(f"ratio spark/local: {s_rate / l_rate:.3f}")
     for m in MODELS:
-        print(f"  {m:<22} MSE {spark['models'][m]['mse']:.9g} (local {local['models'][m]['mse']:.9g})")
+        print(
+            f"  {m:<22} MSE {spark['models'][m]['mse']:.9g} (local {local['models'][m]['mse']:.9g})"
+        )
 
 
 if __name__ == "__main__":

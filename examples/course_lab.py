@@ -35,7 +35,9 @@ def bounded_stack(values, state, size: int = 5):
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--bootstrap", default=None, help="an existing Kafka; default: an embedded broker")
+    ap.add_argument(
+        "--bootstrap", default=None, help="an existing Kafka; default: an embedded broker"
+    )
     ap.add_argument("--count", type=int, default=20_000)
     ap.add_argument("--out", type=Path, default=Path(tempfile.mkdtemp(prefix="course-lab-")))
     args = ap.parse_args()
@@ -61,7 +63,9 @@ def main() -> None:
     p = Pipeline(topic("dataLinearModel"), batch_size=1000)
     p.then(FeatureSummary(FEATURES)).then(CounterText()).then(SaveBatches(args.out / "batches"))
     run(p)
-    print(f"saved {len(list((args.out / 'batches').iterdir()))} batch files under {args.out / 'batches'}")
+    print(
+        f"saved {len(list((args.out / 'batches').iterdir()))} batch files under {args.out / 'batches'}"
+    )
 
     # 3. updateStateByKey: first value, running |x| sum, bounded stack (one global key here)
     steps = [
@@ -81,14 +85,24 @@ def main() -> None:
 
     # 5-6. RLS, and two RLS models racing (forgetting 1.0 against 0.99)
     summary = run(Pipeline(topic("dataLinearModel"), task="regression", models=["course-rls"]))
-    print(f"RLS race: champion {summary['champion']}, "
-          + ", ".join(f"{k} MSE {v['mse']:.6f}" for k, v in summary["models"].items()))
+    print(
+        f"RLS race: champion {summary['champion']}, "
+        + ", ".join(f"{k} MSE {v['mse']:.6f}" for k, v in summary["models"].items())
+    )
 
     # 7. ML racing: random forest, linear and gradient boosting on the 50 latest records
-    summary = run(Pipeline(topic("dataNonLinearModel"), task="regression", models=["course-ml"],
-                           until=f"count:{min(args.count, 3000)}"))
-    print(f"ML race: champion {summary['champion']}, "
-          + ", ".join(f"{k} MSE {v['mse']:.4f}" for k, v in summary["models"].items()))
+    summary = run(
+        Pipeline(
+            topic("dataNonLinearModel"),
+            task="regression",
+            models=["course-ml"],
+            until=f"count:{min(args.count, 3000)}",
+        )
+    )
+    print(
+        f"ML race: champion {summary['champion']}, "
+        + ", ".join(f"{k} MSE {v['mse']:.4f}" for k, v in summary["models"].items())
+    )
 
     if broker is not None:
         broker.stop()

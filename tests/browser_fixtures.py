@@ -1,9 +1,8 @@
 """Headless Chromium for the browser tests: Debian's ``chromium``, driven by Playwright.
 
 Playwright never downloads a browser here: it launches the system Chromium
-through ``executable_path``. When Chromium is missing and the tests run as
-root with apt-get available, the session fixture installs it (as ``make
-setup`` would); otherwise the browser tests are skipped with the reason.
+through ``executable_path``. ``make setup`` installs Debian's ``chromium``;
+without it the browser tests are skipped with the reason.
 
 Test modules import the fixtures they use::
 
@@ -14,7 +13,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -47,37 +45,25 @@ LAUNCH_ARGS = [
 
 
 def _find_chromium() -> str | None:
-    for candidate in (os.environ.get("STREAMLEARN_CHROMIUM"), DEBIAN_CHROMIUM, shutil.which("chromium")):
+    for candidate in (
+        os.environ.get("STREAMLEARN_CHROMIUM"),
+        DEBIAN_CHROMIUM,
+        shutil.which("chromium"),
+    ):
         if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
             return candidate
     return None
 
 
-def _install_chromium() -> str | None:
-    """``apt-get install chromium`` when we may; the reason it was not possible otherwise."""
-    if not hasattr(os, "geteuid") or os.geteuid() != 0:
-        return "Chromium is not installed and the tests do not run as root: apt-get install chromium"
-    if shutil.which("apt-get") is None:
-        return "Chromium is not installed and apt-get is not available"
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for cmd in (["apt-get", "update"], ["apt-get", "install", "-y", "--no-install-recommends", "chromium"]):
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900)
-        if proc.returncode != 0:
-            tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["?"]
-            return f"{' '.join(cmd)} failed: {tail[0]}"
-    return None
-
-
 @pytest.fixture(scope="session")
 def chromium_path() -> str:
-    """Path of the system Chromium, installed on first use if possible."""
-    pytest.importorskip("playwright.sync_api", reason="the browser tests need the playwright package")
+    """Path of the system Chromium (``make setup`` installs it)."""
+    pytest.importorskip(
+        "playwright.sync_api", reason="the browser tests need the playwright package"
+    )
     path = _find_chromium()
     if path is None:
-        reason = _install_chromium()
-        path = _find_chromium()
-        if path is None:
-            pytest.skip(reason or "Chromium could not be installed")
+        pytest.skip("Chromium is not installed: `make setup` installs Debian's chromium")
     return path
 
 
@@ -87,7 +73,9 @@ def browser(chromium_path: str) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        instance = pw.chromium.launch(executable_path=chromium_path, headless=True, args=LAUNCH_ARGS)
+        instance = pw.chromium.launch(
+            executable_path=chromium_path, headless=True, args=LAUNCH_ARGS
+        )
         try:
             yield instance
         finally:

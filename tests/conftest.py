@@ -7,7 +7,8 @@ import os
 import pytest
 
 os.environ.setdefault(
-    "NUMBA_CACHE_DIR", os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), ".numba-cache")
+    "NUMBA_CACHE_DIR",
+    os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), ".numba-cache"),
 )
 
 pytest_plugins = ["kafka_fixtures", "browser_fixtures", "spark_fixtures"]

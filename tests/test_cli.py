@@ -20,10 +20,24 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_linear_mean_counts(workdir: Path):
-    rc = main([
-        "run", "--source", "linear", "--count", "100000", "--task", "regression",
-        "--model", "mean", "--batch-size", "1000", "--metrics-json", "m.json", "--quiet",
-    ])
+    rc = main(
+        [
+            "run",
+            "--source",
+            "linear",
+            "--count",
+            "100000",
+            "--task",
+            "regression",
+            "--model",
+            "mean",
+            "--batch-size",
+            "1000",
+            "--metrics-json",
+            "m.json",
+            "--quiet",
+        ]
+    )
     assert rc == 0
     m = json.loads(Path("m.json").read_text())
     assert m["records_consumed"] == 100000
@@ -39,9 +53,21 @@ def test_linear_mean_counts(workdir: Path):
 
 def test_activity_race_prints_reference_lines_and_names_champion(workdir: Path):
     proc = _cli(
-        "run", "--source", "activity", "--count", "200000", "--task", "classification",
-        "--model", "majority", "--model", "last-class", "--batch-size", "10000",
-        "--metrics-json", "m.json",
+        "run",
+        "--source",
+        "activity",
+        "--count",
+        "200000",
+        "--task",
+        "classification",
+        "--model",
+        "majority",
+        "--model",
+        "last-class",
+        "--batch-size",
+        "10000",
+        "--metrics-json",
+        "m.json",
     )
     assert proc.returncode == 0, proc.stderr
     m = json.loads(Path("m.json").read_text())
@@ -60,8 +86,20 @@ def test_hhar_csv_with_malformed_lines(workdir: Path):
     path = workdir / "hhar.csv"
     bad_lines = write_hhar_csv(path, 1000, seed=3, malformed=3)
     proc = _cli(
-        "run", "--source", f"csv:{path}", "--task", "classification", "--model", "majority",
-        "--batch-size", "100", "--metrics-json", "m.json", "--dead-letter", "dead.jsonl", "--quiet",
+        "run",
+        "--source",
+        f"csv:{path}",
+        "--task",
+        "classification",
+        "--model",
+        "majority",
+        "--batch-size",
+        "100",
+        "--metrics-json",
+        "m.json",
+        "--dead-letter",
+        "dead.jsonl",
+        "--quiet",
     )
     assert proc.returncode == 0, proc.stderr
     m = json.loads(Path("m.json").read_text())
@@ -80,14 +118,89 @@ def test_hhar_csv_with_malformed_lines(workdir: Path):
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
-        (["run", "--source", "linear", "--count", "10", "--task", "regression", "--model", "nope"], "unknown model"),
-        (["run", "--source", "linear", "--count", "10", "--task", "regression", "--model", "mean:x=1"], "no parameter"),
-        (["run", "--source", "csv:missing.csv", "--task", "regression", "--model", "mean"], "not found"),
-        (["run", "--source", "linear", "--count", "10", "--task", "forecast", "--model", "mean"], "--task"),
-        (["run", "--source", "linear", "--count", "10", "--task", "regression", "--model", "mean", "--batch-size", "x"], "batch-size"),
-        (["run", "--source", "linear", "--count", "10", "--task", "regression", "--model", "mean", "--until", "soon"], "--until"),
+        (
+            [
+                "run",
+                "--source",
+                "linear",
+                "--count",
+                "10",
+                "--task",
+                "regression",
+                "--model",
+                "nope",
+            ],
+            "unknown model",
+        ),
+        (
+            [
+                "run",
+                "--source",
+                "linear",
+                "--count",
+                "10",
+                "--task",
+                "regression",
+                "--model",
+                "mean:x=1",
+            ],
+            "no parameter",
+        ),
+        (
+            ["run", "--source", "csv:missing.csv", "--task", "regression", "--model", "mean"],
+            "not found",
+        ),
+        (
+            ["run", "--source", "linear", "--count", "10", "--task", "forecast", "--model", "mean"],
+            "--task",
+        ),
+        (
+            [
+                "run",
+                "--source",
+                "linear",
+                "--count",
+                "10",
+                "--task",
+                "regression",
+                "--model",
+                "mean",
+                "--batch-size",
+                "x",
+            ],
+            "batch-size",
+        ),
+        (
+            [
+                "run",
+                "--source",
+                "linear",
+                "--count",
+                "10",
+                "--task",
+                "regression",
+                "--model",
+                "mean",
+                "--until",
+                "soon",
+            ],
+            "--until",
+        ),
         (["run", "--source", "bogus", "--task", "regression", "--model", "mean"], "unknown source"),
-        (["run", "--source", "linear", "--count", "10", "--task", "classification", "--model", "mean"], "does not do classification"),
+        (
+            [
+                "run",
+                "--source",
+                "linear",
+                "--count",
+                "10",
+                "--task",
+                "classification",
+                "--model",
+                "mean",
+            ],
+            "does not do classification",
+        ),
     ],
 )
 def test_bad_configuration_is_one_line_and_nonzero(workdir: Path, args: list[str], needle: str):
@@ -113,7 +226,9 @@ def test_user_step_error_names_step_batch_record_and_shows_user_traceback(workdi
         "from streamlearn.cli.main import report_errors\n"
         "raise SystemExit(report_errors(lambda: run(p)))\n"
     )
-    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 4
     err = proc.stderr
     assert "step 'scale', batch 2" in err
@@ -125,11 +240,26 @@ def test_user_step_error_names_step_batch_record_and_shows_user_traceback(workdi
 
 
 def test_rls_race_reaches_the_noise_floor(workdir: Path):
-    rc = main([
-        "run", "--source", "linear", "--count", "200000", "--task", "regression",
-        "--model", "rls", "--model", "rls:forgetting=0.99", "--model", "window-linear:size=50",
-        "--metrics-json", "m.json", "--quiet",
-    ])
+    rc = main(
+        [
+            "run",
+            "--source",
+            "linear",
+            "--count",
+            "200000",
+            "--task",
+            "regression",
+            "--model",
+            "rls",
+            "--model",
+            "rls:forgetting=0.99",
+            "--model",
+            "window-linear:size=50",
+            "--metrics-json",
+            "m.json",
+            "--quiet",
+        ]
+    )
     assert rc == 0
     m = json.loads(Path("m.json").read_text())
     noise_floor = 1.0 / 1200.0  # variance of 0.1 * U(0, 1); the intercept takes its mean
@@ -142,9 +272,23 @@ def test_rls_race_reaches_the_noise_floor(workdir: Path):
 
 def test_river_race_names_a_champion_and_a_p_value(workdir: Path):
     proc = _cli(
-        "run", "--source", "activity", "--count", "100000", "--task", "classification",
-        "--model", "hoeffding", "--model", "logreg", "--model", "last-class", "--batch-size", "5000",
-        "--metrics-json", "m.json",
+        "run",
+        "--source",
+        "activity",
+        "--count",
+        "100000",
+        "--task",
+        "classification",
+        "--model",
+        "hoeffding",
+        "--model",
+        "logreg",
+        "--model",
+        "last-class",
+        "--batch-size",
+        "5000",
+        "--metrics-json",
+        "m.json",
     )
     assert proc.returncode == 0, proc.stderr
     m = json.loads(Path("m.json").read_text())
@@ -159,10 +303,30 @@ def test_ctrl_c_stops_cleanly_with_the_summary_so_far(workdir: Path):
     import time
 
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlearn", "run", "--source", "linear", "--count", "1000000",
-         "--rate", "20000", "--task", "regression", "--model", "rls", "--batch-size", "2000",
-         "--metrics-json", "m.json", "--quiet"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "streamlearn",
+            "run",
+            "--source",
+            "linear",
+            "--count",
+            "1000000",
+            "--rate",
+            "20000",
+            "--task",
+            "regression",
+            "--model",
+            "rls",
+            "--batch-size",
+            "2000",
+            "--metrics-json",
+            "m.json",
+            "--quiet",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None and not Path("m.json").exists():

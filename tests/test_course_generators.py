@@ -7,8 +7,8 @@ import time
 import numpy as np
 import pytest
 
-from streamlearn.errors import ConfigError
 from streamlearn.codecs import literal_format
+from streamlearn.errors import ConfigError
 from streamlearn.sources.generators import (
     LinearSource,
     NonLinearSource,
@@ -45,7 +45,10 @@ def course_producer(kind: str, n: int) -> list[bytes]:
                 y = float(x.dot(beta)[0]) + 0.1 * np.random.rand(1)[0]
             else:
                 x = np.random.rand(1, 10)[0]
-                y = float(np.sin(x[0]) + abs(x[1] * x[2]) + np.log(abs(x[-1]))) + 0.25 * np.random.rand(1)[0]
+                y = (
+                    float(np.sin(x[0]) + abs(x[1] * x[2]) + np.log(abs(x[-1])))
+                    + 0.25 * np.random.rand(1)[0]
+                )
             out.append(np.array2string(np.append([i, y], x), separator=",").encode("utf-8"))
         return out
     finally:
@@ -89,12 +92,12 @@ def test_fast_path_equals_reference(kind: str, reference: dict) -> None:
 @pytest.mark.parametrize("k", [1, 7, 624, 12_345])
 def test_resume_at_k(kind: str, k: int, reference: dict) -> None:
     _, ref_payloads = reference[kind]
-    assert course_payloads(kind, k, 300) == ref_payloads[k:k + 300]
+    assert course_payloads(kind, k, 300) == ref_payloads[k : k + 300]
     gen = CourseGenerator(kind)
     gen.skip(k)
     head = gen.payloads(100)
     gen.skip(50)
-    assert head + gen.payloads(10) == ref_payloads[k:k + 100] + ref_payloads[k + 150:k + 160]
+    assert head + gen.payloads(10) == ref_payloads[k : k + 100] + ref_payloads[k + 150 : k + 160]
 
 
 def test_other_seed_matches_reference() -> None:

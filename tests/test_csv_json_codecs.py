@@ -10,7 +10,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from streamlearn.errors import ConfigError
 from streamlearn.codecs import (
     CsvCodec,
     JsonCodec,
@@ -19,13 +18,16 @@ from streamlearn.codecs import (
     make_codec,
     schema_from_header,
 )
+from streamlearn.errors import ConfigError
 from streamlearn.records import HHAR_SCHEMA, Field, RawBatch, Schema
 from streamlearn.sources.generators.activity import activity_payloads, activity_rows
 
 
 def raw_batch(payloads: list[bytes], first: int = 0) -> RawBatch:
     n = len(payloads)
-    return RawBatch("t", payloads, np.zeros(n, np.int32), np.arange(first, first + n, dtype=np.int64))
+    return RawBatch(
+        "t", payloads, np.zeros(n, np.int32), np.arange(first, first + n, dtype=np.int64)
+    )
 
 
 def assert_columns_equal(got: dict[str, np.ndarray], want: dict[str, np.ndarray]) -> None:
@@ -97,7 +99,9 @@ def test_other_faults_and_policies() -> None:
 
 
 def test_optional_fields_may_be_empty() -> None:
-    schema = Schema((Field("a"), Field("b", "float", True), Field("n", "int", True), Field("s", "str", True)))
+    schema = Schema(
+        (Field("a"), Field("b", "float", True), Field("n", "int", True), Field("s", "str", True))
+    )
     batch, dead = CsvCodec(schema).decode(raw_batch([b"1,,,", b"2,3.5,4,x", b",1,1,x"]))
     assert [d.reason for d in dead] == ["field 'a' is empty"]
     assert np.isnan(batch.columns["b"][0]) and batch.columns["b"][1] == 3.5
@@ -107,7 +111,7 @@ def test_optional_fields_may_be_empty() -> None:
 
 def test_fast_and_per_row_paths_agree() -> None:
     schema = Schema((Field("i", "int"), Field("f"), Field("s", "str")))
-    odd = [b"007,+1.5,a", b" 3 ,.5, b ", b"-4,1e3,\"x,y\"", b"5,-0.0,\"say \"\"hi\"\"\"", b"6,1E-2,nan"]
+    odd = [b"007,+1.5,a", b" 3 ,.5, b ", b'-4,1e3,"x,y"', b'5,-0.0,"say ""hi"""', b"6,1E-2,nan"]
     fast, dead = CsvCodec(schema).decode(raw_batch(odd))
     assert not dead
     slow, dead = CsvCodec(schema).decode(raw_batch([*odd, b"bad"]))
@@ -120,7 +124,7 @@ def test_fast_and_per_row_paths_agree() -> None:
 def test_encode_quotes_text_that_needs_it() -> None:
     schema = Schema((Field("f"), Field("s", "str")))
     codec = CsvCodec(schema)
-    cols = {"f": np.array([0.1, 1e300]), "s": np.array(['a,b', 'q"q'], dtype=object)}
+    cols = {"f": np.array([0.1, 1e300]), "s": np.array(["a,b", 'q"q'], dtype=object)}
     lines = codec.encode(cols)
     assert lines == [b'0.1,"a,b"', b'1e+300,"q""q"']
     batch, dead = codec.decode(raw_batch(lines))
@@ -129,10 +133,20 @@ def test_encode_quotes_text_that_needs_it() -> None:
 
 
 def test_schema_from_header() -> None:
-    assert schema_from_header(b"\xef\xbb\xbfIndex,Arrival_Time,Creation_Time,x,y,z,User,Model,Device,gt\r\n") is HHAR_SCHEMA
-    s = schema_from_header("id,temp,city,label", ["1,20.5,Paris,hot", "2,,Oslo,cold", "3,7,Rome,mild"])
+    assert (
+        schema_from_header(
+            b"\xef\xbb\xbfIndex,Arrival_Time,Creation_Time,x,y,z,User,Model,Device,gt\r\n"
+        )
+        is HHAR_SCHEMA
+    )
+    s = schema_from_header(
+        "id,temp,city,label", ["1,20.5,Paris,hot", "2,,Oslo,cold", "3,7,Rome,mild"]
+    )
     assert [(f.name, f.kind, f.optional) for f in s.fields] == [
-        ("id", "int", False), ("temp", "float", True), ("city", "str", False), ("label", "str", False),
+        ("id", "int", False),
+        ("temp", "float", True),
+        ("city", "str", False),
+        ("label", "str", False),
     ]
     assert (s.target, s.categorical, s.ignore) == ("label", ("city",), ("id",))
     with pytest.raises(ConfigError):
@@ -143,7 +157,9 @@ rows_strategy = st.lists(
     st.tuples(
         st.floats(allow_nan=False, allow_infinity=False),
         st.integers(min_value=-(2**63), max_value=2**63 - 1),
-        st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n"), min_size=1),
+        st.text(
+            st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n"), min_size=1
+        ),
         st.one_of(st.none(), st.floats(allow_nan=False, allow_infinity=False)),
     ),
     min_size=1,
@@ -232,7 +248,10 @@ def test_json_dead_letters() -> None:
 
 
 def test_make_codec() -> None:
-    assert isinstance(make_codec("csv", None), CsvCodec) and make_codec("CSV", None).schema is HHAR_SCHEMA
+    assert (
+        isinstance(make_codec("csv", None), CsvCodec)
+        and make_codec("CSV", None).schema is HHAR_SCHEMA
+    )
     assert isinstance(make_codec("json", HHAR_SCHEMA), JsonCodec)
     assert isinstance(make_codec("literal", None), LiteralCodec)
     for fmt, schema in (("xml", None), ("json", None)):

@@ -32,7 +32,9 @@ from streamlearn.sources.base import Progress
 REPO = Path(__file__).resolve().parents[1]
 
 
-def _result(batch: int, consumed: int, dead: list[DeadLetter] | None = None, **extra: Any) -> BatchResult:
+def _result(
+    batch: int, consumed: int, dead: list[DeadLetter] | None = None, **extra: Any
+) -> BatchResult:
     summary = {
         "task": "regression",
         "records_consumed": consumed,
@@ -42,7 +44,9 @@ def _result(batch: int, consumed: int, dead: list[DeadLetter] | None = None, **e
         "batches": batch + 1,
         "models": {"a": {"mse": 1.0 / (batch + 1), "windowed_mse": 0.5, "predicted": consumed}},
         "champion": "a",
-        "leaderboard": [{"rank": 1, "name": "a", "cumulative": 1.0, "windowed": 0.5, "predicted": consumed}],
+        "leaderboard": [
+            {"rank": 1, "name": "a", "cumulative": 1.0, "windowed": 0.5, "predicted": consumed}
+        ],
         "significance": None,
         **extra,
     }
@@ -92,8 +96,14 @@ def test_history_finish_records_final_summary_and_status():
     h = History("r")
     h.start({})
     h.add(_result(0, 10), Progress(10))
-    h.finish({**_result(1, 20).summary, "interrupted": True, "elapsed_s": 2.0,
-              "stats": {"s": {"keys": {"k": {"x": {"mean": 1.5}}}, "evicted_keys": 0}}})
+    h.finish(
+        {
+            **_result(1, 20).summary,
+            "interrupted": True,
+            "elapsed_s": 2.0,
+            "stats": {"s": {"keys": {"k": {"x": {"mean": 1.5}}}, "evicted_keys": 0}},
+        }
+    )
     state = h.state()
     assert state["status"] == "interrupted"
     assert state["series"]["records"][-1] == 20
@@ -102,8 +112,10 @@ def test_history_finish_records_final_summary_and_status():
 
 def test_stats_table_flattens_keyed_steps_and_bounds_rows():
     keyed = {
-        "stats": {"keys": {str(k): {"x": {"count": k, "mean": float("nan")}} for k in range(300)},
-                  "evicted_keys": 7},
+        "stats": {
+            "keys": {str(k): {"x": {"count": k, "mean": float("nan")}} for k in range(300)},
+            "evicted_keys": 7,
+        },
         "first": {"a": [1, 2, 3], "b": object()},
     }
     table = stats_table(keyed, max_rows=10)
@@ -117,8 +129,10 @@ def test_stats_table_flattens_keyed_steps_and_bounds_rows():
 
 def test_page_escapes_script_breaking_text_in_data():
     h = History("r")
-    h.add(_result(0, 1, [DeadLetter("t", 0, 1, b"</script><script>alert(1)</script>", "</script>")]),
-          Progress(1))
+    h.add(
+        _result(0, 1, [DeadLetter("t", 0, 1, b"</script><script>alert(1)</script>", "</script>")]),
+        Progress(1),
+    )
     html = render_page("report", h.state())
     assert html.count("</script>") == 3  # the page's own three script elements
     assert "http://" not in html.replace('"http://www.w3.org/2000/svg"', "")
@@ -196,8 +210,16 @@ def _race() -> list[str]:
 
     if "rls" in known_kinds("regression"):
         return ["--source", "linear", "--task", "regression", "--model", "mean", "--model", "rls"]
-    return ["--source", "activity", "--task", "classification", "--model", "majority",
-            "--model", "last-class"]
+    return [
+        "--source",
+        "activity",
+        "--task",
+        "classification",
+        "--model",
+        "majority",
+        "--model",
+        "last-class",
+    ]
 
 
 #: the longest curve of a chart and the leaderboard's "predicted" cell, read in one go
@@ -216,8 +238,23 @@ def test_dashboard_updates_live_during_a_real_run(page: Any, tmp_path: Path):
     port = _free_port()
     race = _race()
     models = sorted(race[i + 1] for i, arg in enumerate(race) if arg == "--model")
-    cmd = [sys.executable, "-m", "streamlearn", "run", *race, "--count", "600000", "--rate", "20000",
-           "--batch-size", "1000", "--quiet", "--dashboard", "--port", str(port)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlearn",
+        "run",
+        *race,
+        "--count",
+        "600000",
+        "--rate",
+        "20000",
+        "--batch-size",
+        "1000",
+        "--quiet",
+        "--dashboard",
+        "--port",
+        str(port),
+    ]
     log = (tmp_path / "run.log").open("w")
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path)
     url = f"http://127.0.0.1:{port}/"
@@ -235,18 +272,27 @@ def test_dashboard_updates_live_during_a_real_run(page: Any, tmp_path: Path):
             time.sleep(0.2)
         page.on("request", lambda r: requests.append(r.url))
         page.goto(url)
-        page.wait_for_function("document.querySelectorAll('#chart-cumulative path[data-points]').length > 0")
-        page.wait_for_function("document.querySelectorAll('#leaderboard tr[data-model]').length > 0")
+        page.wait_for_function(
+            "document.querySelectorAll('#chart-cumulative path[data-points]').length > 0"
+        )
+        page.wait_for_function(
+            "document.querySelectorAll('#leaderboard tr[data-model]').length > 0"
+        )
         before = page.evaluate(READ)
         # both from one later state: longer curves and more records predicted
         page.wait_for_function(
             f"b => {{ const now = ({READ})(); return now.cumulative > b.cumulative + 2 && "
             "now.windowed > b.windowed + 2 && now.predicted > b.predicted; }",
-            arg=before, timeout=15_000,
+            arg=before,
+            timeout=15_000,
         )
         after = page.evaluate(READ)
-        assert after["cumulative"] > before["cumulative"] and after["predicted"] > before["predicted"]
-        names = page.eval_on_selector_all("#leaderboard tr[data-model]", "rs => rs.map(r => r.dataset.model)")
+        assert (
+            after["cumulative"] > before["cumulative"] and after["predicted"] > before["predicted"]
+        )
+        names = page.eval_on_selector_all(
+            "#leaderboard tr[data-model]", "rs => rs.map(r => r.dataset.model)"
+        )
         assert sorted(names) == models
         assert page.locator("#leaderboard tr.champion").count() == 1
         assert "p = " in page.inner_text("#significance")
@@ -266,7 +312,9 @@ def test_dashboard_updates_live_during_a_real_run(page: Any, tmp_path: Path):
         log.close()
     # the final state reached the page before the server stopped (on a slow machine the
     # run may have ended by itself before the stop)
-    page.wait_for_function("/^(interrupted|finished)/.test(document.getElementById('status').textContent)")
+    page.wait_for_function(
+        "/^(interrupted|finished)/.test(document.getElementById('status').textContent)"
+    )
     assert proc.returncode == 0, (tmp_path / "run.log").read_text()
     assert f"dashboard: {url}" in (tmp_path / "run.log").read_text()
     assert all(r.startswith(url) for r in requests), requests
@@ -312,9 +360,26 @@ def test_cli_with_a_taken_port_fails_with_one_line(capsys: pytest.CaptureFixture
         s.bind(("127.0.0.1", 0))
         s.listen(1)
         port = s.getsockname()[1]
-        rc = main(["run", "--source", "linear", "--count", "100", "--task", "regression",
-                   "--model", "mean", "--quiet", "--dashboard", "--port", str(port)])
+        rc = main(
+            [
+                "run",
+                "--source",
+                "linear",
+                "--count",
+                "100",
+                "--task",
+                "regression",
+                "--model",
+                "mean",
+                "--quiet",
+                "--dashboard",
+                "--port",
+                str(port),
+            ]
+        )
     err = capsys.readouterr().err.strip()
     assert rc == 2
-    assert err.splitlines() == [f"error: dashboard port {port} on 127.0.0.1 is not available "
-                                "(Address already in use); choose another with --port"]
+    assert err.splitlines() == [
+        f"error: dashboard port {port} on 127.0.0.1 is not available "
+        "(Address already in use); choose another with --port"
+    ]

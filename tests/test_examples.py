@@ -14,8 +14,17 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.mark.kafka
 def test_course_lab_example_runs_every_step(tmp_path: Path):
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "examples" / "course_lab.py"), "--count", "3000", "--out", str(tmp_path)],
-        capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            str(ROOT / "examples" / "course_lab.py"),
+            "--count",
+            "3000",
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout

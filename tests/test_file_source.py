@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from streamlearn.errors import SourceError
 from streamlearn.codecs import CsvCodec, JsonCodec
+from streamlearn.errors import SourceError
 from streamlearn.records import HHAR_SCHEMA, RecordBatch
 from streamlearn.records.batch import DeadLetter
 from streamlearn.sources import files
@@ -64,7 +64,9 @@ def test_hhar_file_with_three_bad_lines(tmp_path: Path, step: int) -> None:
 
 
 @pytest.mark.parametrize("block", [50, 1 << 20])
-def test_crlf_blank_lines_and_no_final_newline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block: int) -> None:
+def test_crlf_blank_lines_and_no_final_newline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block: int
+) -> None:
     monkeypatch.setattr(files, "_BLOCK", block)
     bad = {3: "blank", 4: "blank", 7: "bad-utf8", 60: "blank"}
     path = tmp_path / "h.csv"
@@ -82,7 +84,9 @@ def test_crlf_blank_lines_and_no_final_newline(tmp_path: Path, monkeypatch: pyte
 
 
 @pytest.mark.parametrize("block", [37, 1 << 20])
-def test_resume_from_a_position(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block: int) -> None:
+def test_resume_from_a_position(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block: int
+) -> None:
     monkeypatch.setattr(files, "_BLOCK", block)
     path = tmp_path / "h.csv"
     write_hhar_csv(path, 300, malformed={50: "blank"}, crlf=True)
@@ -149,7 +153,9 @@ def test_json_lines(tmp_path: Path) -> None:
     assert len(offsets) == 200 and 31 not in offsets
     assert [(d.offset, d.reason) for d in dead] == [(21, "missing field 'Index'")]
     assert sum(map(len, good)) == 199
-    assert np.concatenate([b.columns["x"] for b in good]).tolist() == np.delete(rows["x"], 20).tolist()
+    assert (
+        np.concatenate([b.columns["x"] for b in good]).tolist() == np.delete(rows["x"], 20).tolist()
+    )
 
 
 def test_generic_csv_header(tmp_path: Path) -> None:

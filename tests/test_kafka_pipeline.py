@@ -22,7 +22,10 @@ pytestmark = pytest.mark.kafka
 
 def _cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "streamlearn", *args], capture_output=True, text=True, timeout=timeout
+        [sys.executable, "-m", "streamlearn", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 
@@ -36,12 +39,28 @@ def _write(bootstrap: str, topic: str, payloads: list[bytes], partitions: int = 
 
 
 def test_produce_then_run_until_end(broker, topic, workdir: Path):
-    proc = _cli("produce", "linear", "--topic", topic, "--bootstrap", broker.bootstrap, "--count", "20000")
+    proc = _cli(
+        "produce", "linear", "--topic", topic, "--bootstrap", broker.bootstrap, "--count", "20000"
+    )
     assert proc.returncode == 0, proc.stderr
     assert "produced 20,000 records" in proc.stdout
     proc = _cli(
-        "run", "--source", f"kafka:{topic}", "--bootstrap", broker.bootstrap, "--task", "regression",
-        "--model", "mean", "--batch-size", "3000", "--until", "end", "--metrics-json", "m.json", "--quiet",
+        "run",
+        "--source",
+        f"kafka:{topic}",
+        "--bootstrap",
+        broker.bootstrap,
+        "--task",
+        "regression",
+        "--model",
+        "mean",
+        "--batch-size",
+        "3000",
+        "--until",
+        "end",
+        "--metrics-json",
+        "m.json",
+        "--quiet",
     )
     assert proc.returncode == 0, proc.stderr
     m = json.loads(Path("m.json").read_text())
@@ -60,9 +79,22 @@ def test_one_percent_malformed_messages_reconcile(broker, make_topic, workdir: P
     payloads = [garbage[i % len(garbage)] if i in bad else p for i, p in enumerate(payloads)]
     _write(broker.bootstrap, topic, payloads, partitions=3)
     proc = _cli(
-        "run", "--source", f"kafka:{topic}", "--bootstrap", broker.bootstrap, "--task", "regression",
-        "--model", "mean", "--batch-size", "700", "--dead-letter", "dead.jsonl",
-        "--metrics-json", "m.json", "--quiet",
+        "run",
+        "--source",
+        f"kafka:{topic}",
+        "--bootstrap",
+        broker.bootstrap,
+        "--task",
+        "regression",
+        "--model",
+        "mean",
+        "--batch-size",
+        "700",
+        "--dead-letter",
+        "dead.jsonl",
+        "--metrics-json",
+        "m.json",
+        "--quiet",
     )
     assert proc.returncode == 0, proc.stderr
     m = json.loads(Path("m.json").read_text())
@@ -88,11 +120,32 @@ def _ckpt_batch(folder: Path) -> int:
 
 def _run_args(bootstrap: str, topic: str, tag: str) -> list[str]:
     return [
-        "run", "--source", f"kafka:{topic}", "--bootstrap", bootstrap, "--task", "regression",
-        "--model", "rls", "--model", "rls:forgetting=0.99", "--model", "mean",
-        "--batch-size", "5000", "--until", "end", "--quiet",
-        "--checkpoint", f"ck-{tag}", "--predictions", f"preds-{tag}",
-        "--dead-letter", f"dead-{tag}.jsonl", "--metrics-json", f"m-{tag}.json",
+        "run",
+        "--source",
+        f"kafka:{topic}",
+        "--bootstrap",
+        bootstrap,
+        "--task",
+        "regression",
+        "--model",
+        "rls",
+        "--model",
+        "rls:forgetting=0.99",
+        "--model",
+        "mean",
+        "--batch-size",
+        "5000",
+        "--until",
+        "end",
+        "--quiet",
+        "--checkpoint",
+        f"ck-{tag}",
+        "--predictions",
+        f"preds-{tag}",
+        "--dead-letter",
+        f"dead-{tag}.jsonl",
+        "--metrics-json",
+        f"m-{tag}.json",
     ]
 
 
@@ -113,7 +166,8 @@ def test_kill_and_resume_gives_the_uninterrupted_result(broker, make_topic, work
     for target in targets:
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlearn", *_run_args(broker.bootstrap, topic, "kill")],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
         )
         deadline = time.monotonic() + 240
         while proc.poll() is None and _ckpt_batch(ck) < target and time.monotonic() < deadline:
@@ -128,7 +182,14 @@ def test_kill_and_resume_gives_the_uninterrupted_result(broker, make_topic, work
 
     a = json.loads(Path("m-ref.json").read_text())
     b = json.loads(Path("m-kill.json").read_text())
-    for key in ("records_consumed", "records_predicted", "dead_letters", "cold_start", "batches", "champion"):
+    for key in (
+        "records_consumed",
+        "records_predicted",
+        "dead_letters",
+        "cold_start",
+        "batches",
+        "champion",
+    ):
         assert a[key] == b[key], key
     assert a["source"]["end_offsets"] == b["source"]["end_offsets"]
     for name, ma in a["models"].items():
@@ -140,7 +201,9 @@ def test_kill_and_resume_gives_the_uninterrupted_result(broker, make_topic, work
     ref_files = sorted(p.name for p in Path("preds-ref").iterdir())
     assert ref_files == sorted(p.name for p in Path("preds-kill").iterdir())
     for name in ref_files:
-        assert (Path("preds-ref") / name).read_bytes() == (Path("preds-kill") / name).read_bytes(), name
+        assert (Path("preds-ref") / name).read_bytes() == (
+            Path("preds-kill") / name
+        ).read_bytes(), name
     assert Path("dead-ref.jsonl").read_bytes() == Path("dead-kill.jsonl").read_bytes()
 
 
@@ -150,12 +213,32 @@ def test_unreachable_broker_and_missing_topic_are_one_line(broker, workdir: Path
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = _cli("run", "--source", "kafka:nothing", "--bootstrap", f"127.0.0.1:{port}",
-                "--task", "regression", "--model", "mean", timeout=60)
+    proc = _cli(
+        "run",
+        "--source",
+        "kafka:nothing",
+        "--bootstrap",
+        f"127.0.0.1:{port}",
+        "--task",
+        "regression",
+        "--model",
+        "mean",
+        timeout=60,
+    )
     assert proc.returncode != 0
     assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
-    proc = _cli("run", "--source", "kafka:no-such-topic-here", "--bootstrap", broker.bootstrap,
-                "--task", "regression", "--model", "mean", timeout=60)
+    proc = _cli(
+        "run",
+        "--source",
+        "kafka:no-such-topic-here",
+        "--bootstrap",
+        broker.bootstrap,
+        "--task",
+        "regression",
+        "--model",
+        "mean",
+        timeout=60,
+    )
     assert proc.returncode != 0
     assert "does not exist" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
 
@@ -169,9 +252,26 @@ def test_predictions_and_dead_letters_to_kafka_topics(broker, topic, workdir: Pa
     _write(broker.bootstrap, topic, payloads)
     preds, dead = f"{topic}-preds", f"{topic}-dead"
     proc = _cli(
-        "run", "--source", f"kafka:{topic}", "--bootstrap", broker.bootstrap, "--task", "regression",
-        "--model", "rls", "--model", "mean", "--batch-size", "500", "--quiet",
-        "--predictions", f"kafka:{preds}", "--dead-letter", f"kafka:{dead}", "--metrics-json", "m.json",
+        "run",
+        "--source",
+        f"kafka:{topic}",
+        "--bootstrap",
+        broker.bootstrap,
+        "--task",
+        "regression",
+        "--model",
+        "rls",
+        "--model",
+        "mean",
+        "--batch-size",
+        "500",
+        "--quiet",
+        "--predictions",
+        f"kafka:{preds}",
+        "--dead-letter",
+        f"kafka:{dead}",
+        "--metrics-json",
+        "m.json",
     )
     assert proc.returncode == 0, proc.stderr
 
@@ -196,10 +296,28 @@ def test_predictions_and_dead_letters_to_kafka_topics(broker, topic, workdir: Pa
 def test_until_idle_reads_live_records_then_stops(broker, topic, workdir: Path):
     _write(broker.bootstrap, topic, course_payloads("linear", 0, 1000))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlearn", "run", "--source", f"kafka:{topic}",
-         "--bootstrap", broker.bootstrap, "--task", "regression", "--model", "mean",
-         "--until", "idle:6", "--metrics-json", "m.json", "--quiet"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "streamlearn",
+            "run",
+            "--source",
+            f"kafka:{topic}",
+            "--bootstrap",
+            broker.bootstrap,
+            "--task",
+            "regression",
+            "--model",
+            "mean",
+            "--until",
+            "idle:6",
+            "--metrics-json",
+            "m.json",
+            "--quiet",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     time.sleep(3)  # the run is up and waiting; these arrive live
     _write(broker.bootstrap, topic, course_payloads("linear", 1000, 500))
@@ -216,8 +334,22 @@ def test_produce_json_with_key_and_partitions(broker, make_topic, workdir: Path)
     from streamlearn.kafka.consumer import KafkaSource
 
     topic = make_topic(partitions=1)
-    proc = _cli("produce", "activity", "--topic", f"{topic}-json", "--bootstrap", broker.bootstrap,
-                "--count", "3000", "--format", "json", "--partitions", "4", "--key", "Device")
+    proc = _cli(
+        "produce",
+        "activity",
+        "--topic",
+        f"{topic}-json",
+        "--bootstrap",
+        broker.bootstrap,
+        "--count",
+        "3000",
+        "--format",
+        "json",
+        "--partitions",
+        "4",
+        "--key",
+        "Device",
+    )
     assert proc.returncode == 0, proc.stderr
     src = KafkaSource(f"{topic}-json", bootstrap=broker.bootstrap, until_end=True)
     src.open()
@@ -225,7 +357,8 @@ def test_produce_json_with_key_and_partitions(broker, make_topic, workdir: Path)
     while not src.exhausted:
         raw = src.read(1000, 1.0)
         rows.extend(
-            (int(p), json.loads(v), k) for p, v, k in zip(raw.partitions, raw.payloads, raw.keys or [], strict=True)
+            (int(p), json.loads(v), k)
+            for p, v, k in zip(raw.partitions, raw.payloads, raw.keys or [], strict=True)
         )
     src.close()
     assert len(rows) == 3000

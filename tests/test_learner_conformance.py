@@ -158,13 +158,17 @@ def test_snapshot_mid_stream_continues_identically(kind: str, task: str) -> None
     learner.test_then_train(X[:110], y[:110])
     restored = Learner.restore(learner.snapshot())
     assert restored.n_learned == 110
-    _assert_same(restored.test_then_train(X[110:], y[110:]), learner.test_then_train(X[110:], y[110:]), task)
+    _assert_same(
+        restored.test_then_train(X[110:], y[110:]), learner.test_then_train(X[110:], y[110:]), task
+    )
 
 
 @pytest.mark.parametrize(("kind", "task"), CASES, ids=IDS)
 def test_two_fresh_instances_agree(kind: str, task: str) -> None:
     X, y = _data(task, N, seed=3)
-    _assert_same(_build(kind, task).test_then_train(X, y), _build(kind, task).test_then_train(X, y), task)
+    _assert_same(
+        _build(kind, task).test_then_train(X, y), _build(kind, task).test_then_train(X, y), task
+    )
 
 
 @pytest.mark.parametrize(("kind", "task"), CASES, ids=IDS)

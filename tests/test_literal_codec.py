@@ -10,16 +10,37 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from streamlearn.errors import ConfigError
-from streamlearn.records.batch import RawBatch
 from streamlearn.codecs.literal import LiteralCodec, LiteralError, parse_literal, parse_rows
 from streamlearn.codecs.literal_format import format_row, format_rows
+from streamlearn.errors import ConfigError
+from streamlearn.records.batch import RawBatch
 from streamlearn.records.schema import literal_schema
 
 SPECIALS = [
-    0.0, -0.0, math.nan, math.inf, -math.inf, 0.001953125, 1e-4, 9.9999e-5, 1e8, 99999999.99999999,
-    2.0**26, 2.0**26 - 0.5, 5e-324, 2.2250738585072014e-308, 1.7976931348623157e308, 0.5, 1.5,
-    1e-14, 1e-15, 1e30, 1e31, 123456789.5, 9.999999995, 1000.0,
+    0.0,
+    -0.0,
+    math.nan,
+    math.inf,
+    -math.inf,
+    0.001953125,
+    1e-4,
+    9.9999e-5,
+    1e8,
+    99999999.99999999,
+    2.0**26,
+    2.0**26 - 0.5,
+    5e-324,
+    2.2250738585072014e-308,
+    1.7976931348623157e308,
+    0.5,
+    1.5,
+    1e-14,
+    1e-15,
+    1e30,
+    1e31,
+    123456789.5,
+    9.999999995,
+    1000.0,
 ]
 values = st.one_of(
     st.floats(min_value=-1e6, max_value=1e6),
@@ -34,7 +55,9 @@ BATCH_SETTINGS = settings(SETTINGS, max_examples=100)
 
 def raw(payloads: list[bytes], origin: str = "t") -> RawBatch:
     n = len(payloads)
-    return RawBatch(origin, payloads, np.zeros(n, np.int32), np.arange(100, 100 + n, dtype=np.int64))
+    return RawBatch(
+        origin, payloads, np.zeros(n, np.int32), np.arange(100, 100 + n, dtype=np.int64)
+    )
 
 
 # -- formatter ----------------------------------------------------------------------
@@ -48,18 +71,34 @@ def test_formatter_equals_array2string(row: list[float]) -> None:
 
 
 @BATCH_SETTINGS
-@given(st.integers(1, 20).flatmap(lambda m: st.lists(st.lists(values, min_size=m, max_size=m),
-                                                    min_size=1, max_size=8)))
+@given(
+    st.integers(1, 20).flatmap(
+        lambda m: st.lists(st.lists(values, min_size=m, max_size=m), min_size=1, max_size=8)
+    )
+)
 def test_batch_formatter_equals_array2string(rows: list[list[float]]) -> None:
     arr = np.array(rows, dtype=np.float64)
     assert format_rows(arr) == [np.array2string(r, separator=",").encode() for r in arr]
 
 
-@pytest.mark.parametrize("row", [
-    [0.0], [-0.0], [math.nan], [math.inf, math.nan], [1.0, -math.inf], [-0.0, 1e-5],
-    [1.0000000050000000, 1.0], [0.001953125, 3.0], list(np.arange(40.0)), list(np.arange(1001.0)),
-    [1e300, 1e-300, 5e-324], [1e22, 1.5], [123456789.0, 0.5],
-])
+@pytest.mark.parametrize(
+    "row",
+    [
+        [0.0],
+        [-0.0],
+        [math.nan],
+        [math.inf, math.nan],
+        [1.0, -math.inf],
+        [-0.0, 1e-5],
+        [1.0000000050000000, 1.0],
+        [0.001953125, 3.0],
+        list(np.arange(40.0)),
+        list(np.arange(1001.0)),
+        [1e300, 1e-300, 5e-324],
+        [1e22, 1.5],
+        [123456789.0, 0.5],
+    ],
+)
 def test_formatter_edge_cases(row: list[float]) -> None:
     arr = np.array(row)
     assert format_row(arr) == np.array2string(arr, separator=",")
@@ -90,8 +129,11 @@ def test_formatter_ignores_global_print_options() -> None:
 
 
 @BATCH_SETTINGS
-@given(st.integers(1, 20).flatmap(lambda m: st.lists(st.lists(values, min_size=m, max_size=m),
-                                                    min_size=1, max_size=8)))
+@given(
+    st.integers(1, 20).flatmap(
+        lambda m: st.lists(st.lists(values, min_size=m, max_size=m), min_size=1, max_size=8)
+    )
+)
 def test_parse_round_trips(rows: list[list[float]]) -> None:
     arr = np.array(rows, dtype=np.float64)
     text = format_rows(arr)
@@ -107,7 +149,10 @@ def test_parse_round_trips(rows: list[list[float]]) -> None:
 
 def test_parse_accepts_layout_variants() -> None:
     payloads = [
-        b"[1,2,3]", b" [ 1. ,\n  2.5e+00 ,-3.] \n", b"[1E2,+2,.5]", b"[NaN,-inf,Infinity]",
+        b"[1,2,3]",
+        b" [ 1. ,\n  2.5e+00 ,-3.] \n",
+        b"[1E2,+2,.5]",
+        b"[NaN,-inf,Infinity]",
         b"[0.12345678901234567890123,2,3]",  # more digits than the fast path takes
     ]
     values, ok = parse_rows(payloads, 3)
@@ -118,22 +163,25 @@ def test_parse_accepts_layout_variants() -> None:
     assert parse_literal(payloads[4], 3)[0] == 0.12345678901234567890123
 
 
-@pytest.mark.parametrize(("payload", "reason"), [
-    (b"", "empty payload"),
-    (b"  \n", "empty payload"),
-    (b"1,2,3]", "missing '['"),
-    (b"[1,2,3", "missing ']'"),
-    (b"[1,2]", "expected 3 values, got 2"),
-    (b"[]", "expected 3 values, got 0"),
-    (b"[1,abc,3]", "not a number: 'abc' at index 1"),
-    (b"[1,,3]", "empty value at index 1"),
-    (b"[1,2 3,4]", "not a number: '2 3' at index 1"),
-    (b"[1,0x10,3]", "not a number: '0x10' at index 1"),
-    (b"[1,__import__('os'),3]", "not a number"),
-    (b"[1,1_000,3]", "not a number: '1_000'"),
-    (b"[1,\xff,3]", "not valid UTF-8"),
-    (b"[1,\xd9\xa3,3]", "not a number"),  # an Arabic-Indic digit: float() would take it
-])
+@pytest.mark.parametrize(
+    ("payload", "reason"),
+    [
+        (b"", "empty payload"),
+        (b"  \n", "empty payload"),
+        (b"1,2,3]", "missing '['"),
+        (b"[1,2,3", "missing ']'"),
+        (b"[1,2]", "expected 3 values, got 2"),
+        (b"[]", "expected 3 values, got 0"),
+        (b"[1,abc,3]", "not a number: 'abc' at index 1"),
+        (b"[1,,3]", "empty value at index 1"),
+        (b"[1,2 3,4]", "not a number: '2 3' at index 1"),
+        (b"[1,0x10,3]", "not a number: '0x10' at index 1"),
+        (b"[1,__import__('os'),3]", "not a number"),
+        (b"[1,1_000,3]", "not a number: '1_000'"),
+        (b"[1,\xff,3]", "not valid UTF-8"),
+        (b"[1,\xd9\xa3,3]", "not a number"),  # an Arabic-Indic digit: float() would take it
+    ],
+)
 def test_parse_literal_reasons(payload: bytes, reason: str) -> None:
     with pytest.raises(LiteralError, match=reason.replace("(", r"\(").replace("[", r"\[")):
         parse_literal(payload, 3)
@@ -170,9 +218,19 @@ def test_codec_decodes_and_encodes() -> None:
 def test_codec_dead_letters_keep_order_and_position() -> None:
     good = format_rows(course_like(6))
     payloads = [
-        good[0], b"[1,2,3,4,5]", good[1], b"[0,1,2,abc,4,5,6,7,8,9,10,11]", good[2], b"",
-        b"\xff\xfe", good[3], b"0,1,2,3,4,5,6,7,8,9,10,11", good[4],
-        b"[1.5,1,2,3,4,5,6,7,8,9,10,11]", b"[0,1,2,3,4,5,6,7,8,9,nan,11]", good[5],
+        good[0],
+        b"[1,2,3,4,5]",
+        good[1],
+        b"[0,1,2,abc,4,5,6,7,8,9,10,11]",
+        good[2],
+        b"",
+        b"\xff\xfe",
+        good[3],
+        b"0,1,2,3,4,5,6,7,8,9,10,11",
+        good[4],
+        b"[1.5,1,2,3,4,5,6,7,8,9,10,11]",
+        b"[0,1,2,3,4,5,6,7,8,9,nan,11]",
+        good[5],
     ]
     batch, dead = LiteralCodec().decode(raw(payloads, "dataLinearModel"))
     assert batch.column("counter").tolist() == [0, 1, 2, 3, 4, 5]
@@ -206,7 +264,8 @@ def test_codec_infers_feature_count() -> None:
     assert codec.n_values is None
     batch, dead = codec.decode(raw([b"[1,2]", b"oops"]))
     assert len(batch) == 0 and [d.reason for d in dead] == [
-        "expected at least 3 values, got 2", "missing '[' at the start: 'oops'",
+        "expected at least 3 values, got 2",
+        "missing '[' at the start: 'oops'",
     ]
     batch, dead = codec.decode(raw([b"[1,2]", b"[0,1,2,3]", b"[1,1,2,3,4]", b"[2,1,2,3]"]))
     assert codec.n_values == 4 and codec.schema.names == ("counter", "y", "x1", "x2")

@@ -106,7 +106,9 @@ def test_baseline_fast_paths_equal_the_record_loop(cls):
     X = rng.normal(size=(300, 2))
     y = rng.integers(0, 4, 300) if cls is not Mean else rng.normal(size=300)
     fast, slow = cls(), cls()
-    p1 = np.concatenate([fast.test_then_train(X[i : i + 70], y[i : i + 70]) for i in range(0, 300, 70)])
+    p1 = np.concatenate(
+        [fast.test_then_train(X[i : i + 70], y[i : i + 70]) for i in range(0, 300, 70)]
+    )
     p2 = []
     for x, t in zip(X, y, strict=True):
         p2.append(slow.predict_one(x))

@@ -27,11 +27,11 @@ EXTERNAL = re.compile(
 
 #: damaged lines of the CSV below: (line number, the line)
 DAMAGED = [
-    (101, b"0.5,1.5"),                       # too few fields
-    (2_001, b"abc,0.1,0.2,sit"),             # not a number
-    (5_001, b",0.1,0.2,walk"),               # empty value
-    (9_001, b"inf,0.1,0.2,walk"),            # not finite
-    (15_001, b"0.1,\xff\xfe,0.2,sit"),       # not UTF-8
+    (101, b"0.5,1.5"),  # too few fields
+    (2_001, b"abc,0.1,0.2,sit"),  # not a number
+    (5_001, b",0.1,0.2,walk"),  # empty value
+    (9_001, b"inf,0.1,0.2,walk"),  # not finite
+    (15_001, b"0.1,\xff\xfe,0.2,sit"),  # not UTF-8
 ]
 
 
@@ -41,7 +41,9 @@ def _activity_csv(path: Path, rows: int) -> Path:
     runs = rng.integers(0, 4, rows // 50 + 1).repeat(50)[:rows]  # a new activity every 50 rows
     labels = np.array(["stand", "sit", "walk", "bike"])[runs]
     xyz = rng.normal(size=(rows, 3))
-    lines = [b"x,y,z,gt"] + [f"{a:.4f},{b:.4f},{c:.4f},{g}".encode() for (a, b, c), g in zip(xyz, labels, strict=True)]
+    lines = [b"x,y,z,gt"] + [
+        f"{a:.4f},{b:.4f},{c:.4f},{g}".encode() for (a, b, c), g in zip(xyz, labels, strict=True)
+    ]
     for number, line in DAMAGED:
         lines[number - 1] = line
     path.write_bytes(b"\n".join(lines) + b"\n")
@@ -54,10 +56,26 @@ def classification_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("report")
     csv = _activity_csv(folder / "activity.csv", 20_000)
     out = folder / "out"
-    rc = main([
-        "run", "--source", f"csv:{csv}", "--task", "classification", "--target", "gt",
-        "--model", "majority", "--model", "last-class", "--batch-size", "500", "--out", str(out), "--quiet",
-    ])
+    rc = main(
+        [
+            "run",
+            "--source",
+            f"csv:{csv}",
+            "--task",
+            "classification",
+            "--target",
+            "gt",
+            "--model",
+            "majority",
+            "--model",
+            "last-class",
+            "--batch-size",
+            "500",
+            "--out",
+            str(out),
+            "--quiet",
+        ]
+    )
     assert rc == 0
     return out
 
@@ -89,10 +107,24 @@ def test_report_loads_nothing_from_the_network(classification_out: Path):
 
 def test_regression_report_plots_mse(tmp_path: Path):
     out = tmp_path / "out"
-    rc = main([
-        "run", "--source", "linear", "--count", "5000", "--task", "regression", "--model", "mean",
-        "--batch-size", "500", "--out", str(out), "--quiet",
-    ])
+    rc = main(
+        [
+            "run",
+            "--source",
+            "linear",
+            "--count",
+            "5000",
+            "--task",
+            "regression",
+            "--model",
+            "mean",
+            "--batch-size",
+            "500",
+            "--out",
+            str(out),
+            "--quiet",
+        ]
+    )
     assert rc == 0
     assert (out / "plots" / "mse.png").read_bytes().startswith(PNG)
     assert (out / "plots" / "windowed_mse.png").is_file()
@@ -125,7 +157,9 @@ def test_report_renders_offline_in_chromium(page: Any, classification_out: Path)
             f"#{chart} path[data-series]", "ps => ps.map(p => +p.dataset.points)"
         )
         assert points and min(points) > 10, (chart, points)
-    models = page.eval_on_selector_all("#leaderboard tr[data-model]", "rs => rs.map(r => r.dataset.model)")
+    models = page.eval_on_selector_all(
+        "#leaderboard tr[data-model]", "rs => rs.map(r => r.dataset.model)"
+    )
     assert sorted(models) == ["last-class", "majority"]
     assert page.locator("#leaderboard tr.champion").count() == 1
     assert "%" in page.inner_text("#leaderboard")
@@ -144,7 +178,9 @@ def test_report_shows_keyed_statistics(tmp_path: Path):
     from streamlearn.steps import KeyedStats
 
     step = KeyedStats(["mean", "var", "max"], key=None, columns=["x1", "x2"])
-    pipeline = Pipeline("linear", task="regression", models=["mean"], steps=[step], until="count:3000")
+    pipeline = Pipeline(
+        "linear", task="regression", models=["mean"], steps=[step], until="count:3000"
+    )
     run(pipeline, observer=with_reporting(Observer(), out=tmp_path))
     html = (tmp_path / "report.html").read_text()
     state = json.loads(re.search(r"window\.STREAMLEARN = (.*?);</script>", html).group(1))["state"]

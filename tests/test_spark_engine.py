@@ -22,9 +22,9 @@ from streamlearn import Pipeline, run
 from streamlearn.engines.base import Observer
 from streamlearn.errors import SourceError, UserCodeError
 from streamlearn.sinks.base import BatchResult, Sink
-from streamlearn.sources.registry import parse_source
 from streamlearn.sources.files import FileSource
 from streamlearn.sources.generators.course import course_payloads
+from streamlearn.sources.registry import parse_source
 from streamlearn.steps import FeatureSummary, Filter, KeyedState, KeyedStats
 from streamlearn.testing import ListSink, MemorySource
 
@@ -35,8 +35,17 @@ ENGINE_KEYS = {"elapsed_s", "records_per_s", "engine", "master", "spark", "inter
 _FILES = tempfile.mkdtemp(prefix="streamlearn-spark-test-")
 atexit.register(shutil.rmtree, _FILES, True)
 METRIC_KEYS = {
-    "records_consumed", "records_predicted", "dead_letters", "cold_start", "batches",
-    "elapsed_s", "records_per_s", "task", "models", "champion", "source",
+    "records_consumed",
+    "records_predicted",
+    "dead_letters",
+    "cold_start",
+    "batches",
+    "elapsed_s",
+    "records_per_s",
+    "task",
+    "models",
+    "champion",
+    "source",
 }
 
 
@@ -57,17 +66,23 @@ def rls_race_per_key(rows: list[tuple[float, float, float]], state: Any) -> Any:
 
 def regression() -> Pipeline:
     return Pipeline(
-        "linear", task="regression", models=["rls", "rls:forgetting=0.99", "mean"],
-        batch_size=2000, until="count:7000",
+        "linear",
+        task="regression",
+        models=["rls", "rls:forgetting=0.99", "mean"],
+        batch_size=2000,
+        until="count:7000",
     )
 
 
 def classification() -> Pipeline:
     # batch granularity: the executors predict, the driver learns
     return Pipeline(
-        "activity", task="classification",
+        "activity",
+        task="classification",
         models=["hoeffding:grace_period=100", "nb", "majority"],
-        granularity="batch", batch_size=3000, until="count:9000",
+        granularity="batch",
+        batch_size=3000,
+        until="count:9000",
     )
 
 
@@ -79,14 +94,24 @@ def named(step: KeyedStats, name: str) -> KeyedStats:
 def keyed() -> Pipeline:
     # keyed state in Spark's state store, and a batch race predicted on the executors
     return Pipeline(
-        "activity", key="User", batch_size=2500, until="count:7000",
-        task="classification", models=["nb"], granularity="batch",
+        "activity",
+        key="User",
+        batch_size=2500,
+        until="count:7000",
+        task="classification",
+        models=["nb"],
+        granularity="batch",
         steps=[
             FeatureSummary(["x", "y", "z"]),
-            KeyedStats(["count", "sum", "abssum", "min", "max", "mean", "var", "first", "stack"],
-                       key="User", columns=["x", "y", "x_max"]),
+            KeyedStats(
+                ["count", "sum", "abssum", "min", "max", "mean", "var", "first", "stack"],
+                key="User",
+                columns=["x", "y", "x_max"],
+            ),
             KeyedState(running_abs_sum, key="Device", column="x"),
-            KeyedState(rls_race_per_key, key="User", column=("x", "y", "z"), step_id="rls_per_user"),
+            KeyedState(
+                rls_race_per_key, key="User", column=("x", "y", "z"), step_id="rls_per_user"
+            ),
             named(KeyedStats(["mean", "var"], columns=["z"]), "global_z"),
         ],
     )
@@ -98,22 +123,35 @@ def csv_file() -> Pipeline:
     path = Path(_FILES) / "hhar.csv"
     write_hhar_csv(path, 2500, malformed={7: "too-few-fields", 900: "non-numeric-x", 2000: "blank"})
     return Pipeline(
-        f"csv:{path}", task="classification", models=["last-class"], batch_size=1000,
+        f"csv:{path}",
+        task="classification",
+        models=["last-class"],
+        batch_size=1000,
         steps=[Filter(lambda r: r["gt"] != "null", step_id="drop_null")],
     )
 
 
 def json_memory() -> Pipeline:
     # JSON without a schema: executors need the schema inferred from the first batch
-    records = [{"k": "abc"[i % 3], "x": float(i % 7), "y": (i % 2 == 0 and "even") or "odd"} for i in range(120)]
+    records = [
+        {"k": "abc"[i % 3], "x": float(i % 7), "y": (i % 2 == 0 and "even") or "odd"}
+        for i in range(120)
+    ]
     return Pipeline(
-        MemorySource(records), task="classification", target="y", models=["last-class"], batch_size=50,
+        MemorySource(records),
+        task="classification",
+        target="y",
+        models=["last-class"],
+        batch_size=50,
         steps=[KeyedStats(["count", "mean"], key="k", columns=["x"])],
     )
 
 
 CASES: dict[str, Callable[[], Pipeline]] = {
-    "regression": regression, "classification": classification, "keyed": keyed, "csv": csv_file,
+    "regression": regression,
+    "classification": classification,
+    "keyed": keyed,
+    "csv": csv_file,
     "json": json_memory,
 }
 _RUNS: dict[tuple[str, str], tuple[dict[str, Any], ListSink]] = {}
@@ -142,7 +180,9 @@ def assert_same(a: Any, b: Any, where: str = "") -> None:
         for i, (x, y) in enumerate(zip(a, b, strict=True)):
             assert_same(x, y, f"{where}[{i}]")
     elif isinstance(a, float) and not isinstance(b, bool):
-        assert (math.isnan(a) and math.isnan(b)) or b == pytest.approx(a, rel=1e-9, abs=1e-12), where
+        assert (math.isnan(a) and math.isnan(b)) or b == pytest.approx(a, rel=1e-9, abs=1e-12), (
+            where
+        )
     else:
         assert a == b, where
 
@@ -180,7 +220,12 @@ def drain(r: Any, limit: Any) -> list[dict[str, Any]]:
 
 
 def rows(r: Any, start: dict[str, Any], end: dict[str, Any]) -> list[bytes]:
-    return [p for part in r.partitions(start, end) for b in r.read(part) for p in b.column("payload").to_pylist()]
+    return [
+        p
+        for part in r.partitions(start, end)
+        for b in r.read(part)
+        for p in b.column("payload").to_pylist()
+    ]
 
 
 def test_reader_admits_at_most_max_rows_and_available_now_drains_everything() -> None:
@@ -223,7 +268,9 @@ def test_lag_is_shared_in_proportion_and_deterministically() -> None:
 
 
 @pytest.mark.kafka
-def test_kafka_offsets_stop_at_the_end_fixed_when_available_now_starts(broker: Any, make_topic: Any) -> None:
+def test_kafka_offsets_stop_at_the_end_fixed_when_available_now_starts(
+    broker: Any, make_topic: Any
+) -> None:
     from pyspark.sql.streaming.datasource import ReadMaxRows
 
     from streamlearn.kafka.producer import KafkaWriter
@@ -252,7 +299,12 @@ def test_race_reports_every_metric_and_reconciles(engine: str) -> None:
     assert set(summary) >= METRIC_KEYS
     assert summary["engine"] == engine
     assert summary["records_consumed"] == summary["records_predicted"] == 7000
-    assert summary["batches"] == 4 and [len(r.records) for r in sink.results] == [2000, 2000, 2000, 1000]
+    assert summary["batches"] == 4 and [len(r.records) for r in sink.results] == [
+        2000,
+        2000,
+        2000,
+        1000,
+    ]
     assert set(summary["models"]) == {"rls", "rls:forgetting=0.99", "mean"}
     assert summary["models"]["rls"]["mse"] < 0.01  # the linear topic is nearly linear
 
@@ -262,7 +314,10 @@ def test_dead_letters_keep_positions_and_counts_reconcile(engine: str) -> None:
     assert summary["dead_letters"] == 2
     assert [d.position.rsplit(":", 1)[1] for d in sink.dead_letters] == ["7", "900"]
     filtered = summary["records_filtered"]
-    assert summary["records_consumed"] == summary["records_predicted"] + summary["dead_letters"] + filtered
+    assert (
+        summary["records_consumed"]
+        == summary["records_predicted"] + summary["dead_letters"] + filtered
+    )
 
 
 def test_keyed_statistics_run_on_either_engine(engine: str) -> None:
@@ -286,7 +341,10 @@ def test_spark_gives_the_local_engine_results(case: str, spark_session: Any) -> 
         assert spark["spark"]["distributed_prediction_batches"] == 2
     if case == "keyed":
         assert spark["spark"]["keyed_steps_in_spark"] == [
-            "stats", "running_abs_sum", "rls_per_user", "global_z",
+            "stats",
+            "running_abs_sum",
+            "rls_per_user",
+            "global_z",
         ]
         assert spark["spark"]["distributed_prediction_batches"] == 2
     if case == "json":
@@ -327,20 +385,31 @@ class CrashAfterCheckpoint(Observer):
 
 def restartable() -> Pipeline:
     return Pipeline(
-        "linear", task="regression", models=["rls", "rls:forgetting=0.99"], batch_size=1500,
-        until="count:7500", steps=[KeyedStats(["mean", "var", "max"], columns=["x1", "x10"])],
+        "linear",
+        task="regression",
+        models=["rls", "rls:forgetting=0.99"],
+        batch_size=1500,
+        until="count:7500",
+        steps=[KeyedStats(["mean", "var", "max"], columns=["x1", "x10"])],
     )
 
 
 @pytest.mark.spark
-def test_restart_from_checkpoint_equals_an_uninterrupted_run(spark_session: Any, tmp_path: Path) -> None:
+def test_restart_from_checkpoint_equals_an_uninterrupted_run(
+    spark_session: Any, tmp_path: Path
+) -> None:
     whole = BatchStore()
     expected = run(restartable(), sinks=[whole])
     store, ckpt = BatchStore(), tmp_path / "ckpt"
     # 1: dies after batch 1 is checkpointed: Spark replays it, the driver skips it
     with pytest.raises(Crash):
-        run(restartable(), engine="spark", sinks=[store], checkpoint=ckpt,
-            observer=CrashAfterCheckpoint(1))
+        run(
+            restartable(),
+            engine="spark",
+            sinks=[store],
+            checkpoint=ckpt,
+            observer=CrashAfterCheckpoint(1),
+        )
     # 2: dies while writing batch 3, before its checkpoint: it is computed again
     store.crash_at = 3
     with pytest.raises(Crash):
@@ -364,7 +433,9 @@ def fails_on_third_value(values: list[float], state: int | None) -> int:
 def test_user_code_error_is_the_local_engines(spark_session: Any) -> None:
     def pipeline() -> Pipeline:
         return Pipeline(
-            "activity", batch_size=500, until="count:1500",
+            "activity",
+            batch_size=500,
+            until="count:1500",
             steps=[KeyedState(fails_on_third_value, key="User", column="x", step_id="counter")],
         )
 
@@ -376,14 +447,20 @@ def test_user_code_error_is_the_local_engines(spark_session: Any) -> None:
     local, spark = errors
     assert str(spark) == str(local)
     assert spark.step == "counter"
-    assert (spark.batch_id, spark.key, spark.position) == (local.batch_id, local.key, local.position)
+    assert (spark.batch_id, spark.key, spark.position) == (
+        local.batch_id,
+        local.key,
+        local.position,
+    )
     assert "too many values" in spark.user_traceback and "streamlearn" not in spark.user_traceback
 
 
 def test_missing_file_is_one_clear_error_before_spark_starts(tmp_path: Path) -> None:
     with pytest.raises(SourceError, match="file not found"):
-        run(Pipeline(f"csv:{tmp_path / 'nope.csv'}", task="classification", models=["majority"]),
-            engine="spark")
+        run(
+            Pipeline(f"csv:{tmp_path / 'nope.csv'}", task="classification", models=["majority"]),
+            engine="spark",
+        )
 
 
 # -- Kafka ----------------------------------------------------------------------------------
@@ -411,8 +488,14 @@ def test_kafka_available_now_drains_the_topic_in_limited_batches(
     assert spark["source"]["end_offsets"] == {"0": 11_000}
     assert_same(local, spark)
     with pytest.raises(SourceError, match="does not exist"):
-        run(Pipeline(parse_source("kafka:no-such-topic", bootstrap=broker.bootstrap),
-                     task="regression", models=["mean"]), engine="spark")
+        run(
+            Pipeline(
+                parse_source("kafka:no-such-topic", bootstrap=broker.bootstrap),
+                task="regression",
+                models=["mean"],
+            ),
+            engine="spark",
+        )
 
 
 @pytest.mark.spark
@@ -423,20 +506,53 @@ def test_cli_spark_run_equals_local_run(tmp_path):
     import sys
 
     base = [
-        sys.executable, "-m", "streamlearn", "run", "--source", "linear", "--count", "50000",
-        "--task", "regression", "--model", "rls", "--model", "rls:forgetting=0.99",
-        "--batch-size", "5000", "--quiet",
+        sys.executable,
+        "-m",
+        "streamlearn",
+        "run",
+        "--source",
+        "linear",
+        "--count",
+        "50000",
+        "--task",
+        "regression",
+        "--model",
+        "rls",
+        "--model",
+        "rls:forgetting=0.99",
+        "--batch-size",
+        "5000",
+        "--quiet",
     ]
     for engine in ("local", "spark"):
         proc = subprocess.run(
-            [*base, "--engine", engine, "--master", "local[2]", "--metrics-json", str(tmp_path / f"{engine}.json")],
-            capture_output=True, text=True, timeout=600,
+            [
+                *base,
+                "--engine",
+                engine,
+                "--master",
+                "local[2]",
+                "--metrics-json",
+                str(tmp_path / f"{engine}.json"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=600,
         )
         assert proc.returncode == 0, proc.stderr
     local = json.loads((tmp_path / "local.json").read_text())
     spark = json.loads((tmp_path / "spark.json").read_text())
     assert spark["engine"] == "spark"
-    for key in ("records_consumed", "records_predicted", "dead_letters", "cold_start", "batches", "champion"):
+    for key in (
+        "records_consumed",
+        "records_predicted",
+        "dead_letters",
+        "cold_start",
+        "batches",
+        "champion",
+    ):
         assert spark[key] == local[key], key
     for name in ("rls", "rls:forgetting=0.99"):
-        assert spark["models"][name]["mse"] == pytest.approx(local["models"][name]["mse"], rel=1e-9, abs=1e-12)
+        assert spark["models"][name]["mse"] == pytest.approx(
+            local["models"][name]["mse"], rel=1e-9, abs=1e-12
+        )

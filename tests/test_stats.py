@@ -104,16 +104,24 @@ def test_moments_and_columns_match_numpy() -> None:
 # -- merges: the statistic of the concatenation --------------------------------
 
 values = st.lists(
-    st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False, allow_subnormal=False), min_size=0, max_size=60
+    st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False, allow_subnormal=False),
+    min_size=0,
+    max_size=60,
 )
 offsets = st.sampled_from([0.0, 1.0, 1e3, 1e6])
 
 
 @settings(max_examples=200, deadline=None)
 @given(xs=values, ys=values, offset=offsets, cut=st.floats(0.0, 1.0))
-def test_merge_equals_stats_of_concatenation(xs: list[float], ys: list[float], offset: float, cut: float) -> None:
+def test_merge_equals_stats_of_concatenation(
+    xs: list[float], ys: list[float], offset: float, cut: float
+) -> None:
     n = min(len(xs), len(ys))
-    X = offset + np.column_stack([np.asarray(xs[:n]), np.asarray(ys[:n])]) if n else np.zeros((0, 2))
+    X = (
+        offset + np.column_stack([np.asarray(xs[:n]), np.asarray(ys[:n])])
+        if n
+        else np.zeros((0, 2))
+    )
     k = int(cut * n)
     scale = float(np.abs(X).max()) if n else 0.0
     for cls in (Moments, ColumnSums, ColumnExtrema):
@@ -128,9 +136,13 @@ def test_merge_equals_stats_of_concatenation(xs: list[float], ys: list[float], o
             continue
         if cls is Moments:
             np.testing.assert_allclose(merged.mean, whole.mean, rtol=0, atol=1e-13 * scale + 1e-300)
-            np.testing.assert_allclose(merged.m2, whole.m2, rtol=1e-9, atol=64 * EPS * scale * scale * n)
+            np.testing.assert_allclose(
+                merged.m2, whole.m2, rtol=1e-9, atol=64 * EPS * scale * scale * n
+            )
         elif cls is ColumnSums:
-            np.testing.assert_allclose(merged.total, whole.total, rtol=1e-12, atol=1e-12 * scale * n)
+            np.testing.assert_allclose(
+                merged.total, whole.total, rtol=1e-12, atol=1e-12 * scale * n
+            )
             np.testing.assert_allclose(merged.abs_total, whole.abs_total, rtol=1e-12)
         else:
             assert np.array_equal(merged.low, whole.low) and np.array_equal(merged.high, whole.high)

@@ -88,7 +88,11 @@ def test_keyed_state_error_names_step_batch_key_and_record():
         return state
 
     with pytest.raises(UserCodeError) as info:
-        run(Pipeline(MemorySource(_rows(10)), batch_size=4).then(KeyedState(bad, key="k", column="x")))
+        run(
+            Pipeline(MemorySource(_rows(10)), batch_size=4).then(
+                KeyedState(bad, key="k", column="x")
+            )
+        )
     err = info.value
     assert err.step == "bad" and err.batch_id == 2 and err.key == "b"
     assert "no fives" in err.user_traceback and "test_steps.py" in err.user_traceback
@@ -97,7 +101,9 @@ def test_keyed_state_error_names_step_batch_key_and_record():
 def test_keyed_stats_equal_numpy_and_the_course_recurrence():
     rng = np.random.default_rng(0)
     rows = [{"k": f"d{i % 3}", "x": float(v)} for i, v in enumerate(rng.normal(5, 2, 3000))]
-    step = KeyedStats(["count", "sum", "abssum", "min", "max", "mean", "var", "first", "stack"], key="k")
+    step = KeyedStats(
+        ["count", "sum", "abssum", "min", "max", "mean", "var", "first", "stack"], key="k"
+    )
     run(Pipeline(MemorySource(rows), batch_size=128).then(step))
     for key in ("d0", "d1", "d2"):
         xs = np.array([r["x"] for r in rows if r["k"] == key])
@@ -121,16 +127,33 @@ def test_keyed_stats_bound_the_number_of_keys():
 
 
 def test_stats_command_writes_per_key_statistics(workdir: Path):
-    rc = main([
-        "stats", "--source", "activity", "--count", "20000", "--stat", "mean,var,max,sum",
-        "--key", "Device", "--columns", "x,y,z", "--batch-size", "5000",
-        "--metrics-json", "s.json", "--quiet",
-    ])
+    rc = main(
+        [
+            "stats",
+            "--source",
+            "activity",
+            "--count",
+            "20000",
+            "--stat",
+            "mean,var,max,sum",
+            "--key",
+            "Device",
+            "--columns",
+            "x,y,z",
+            "--batch-size",
+            "5000",
+            "--metrics-json",
+            "s.json",
+            "--quiet",
+        ]
+    )
     assert rc == 0
     m = json.loads(Path("s.json").read_text())
     keys = m["stats"]["stats"]["keys"]
     assert m["records_consumed"] == 20000 and m["dead_letters"] == 0
-    assert set(keys) <= {f"{mo}_{i}" for mo in ("nexus4", "s3", "s3mini", "samsungold") for i in (1, 2)}
+    assert set(keys) <= {
+        f"{mo}_{i}" for mo in ("nexus4", "s3", "s3mini", "samsungold") for i in (1, 2)
+    }
     assert sum(1 for _ in keys) >= 2
     some = next(iter(keys.values()))
     assert set(some) == {"x", "y", "z"} and set(some["x"]) == {"mean", "var", "max", "sum"}

@@ -64,14 +64,18 @@ def read_header(path: str | Path) -> dict[str, Any]:
 
 def _parse(path: Path, data: bytes) -> tuple[dict[str, Any], int]:
     if not data.startswith(MAGIC):
-        raise ConfigError(f"checkpoint {path} is not a streamlearn checkpoint; use a new --checkpoint folder")
+        raise ConfigError(
+            f"checkpoint {path} is not a streamlearn checkpoint; use a new --checkpoint folder"
+        )
     end = data.find(b"\n", len(MAGIC), len(MAGIC) + _MAX_HEADER)
     if end < 0:
         raise ConfigError(f"checkpoint {path} has a damaged header; use a new --checkpoint folder")
     try:
         header = orjson.loads(data[len(MAGIC) : end])
     except orjson.JSONDecodeError:
-        raise ConfigError(f"checkpoint {path} has a damaged header; use a new --checkpoint folder") from None
+        raise ConfigError(
+            f"checkpoint {path} has a damaged header; use a new --checkpoint folder"
+        ) from None
     if not isinstance(header, dict):
         raise ConfigError(f"checkpoint {path} has a damaged header; use a new --checkpoint folder")
     return header, end + 1
@@ -114,9 +118,13 @@ class Checkpointer:
         try:
             self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         except FileExistsError:
-            raise ConfigError(f"cannot create checkpoint folder {self.folder}: a file is in the way") from None
+            raise ConfigError(
+                f"cannot create checkpoint folder {self.folder}: a file is in the way"
+            ) from None
         except OSError as exc:
-            raise ConfigError(f"cannot create checkpoint folder {self.folder}: {exc.strerror}") from None
+            raise ConfigError(
+                f"cannot create checkpoint folder {self.folder}: {exc.strerror}"
+            ) from None
         if not self.folder.is_dir():
             raise ConfigError(f"checkpoint folder {self.folder} is not a folder")
         _check_private(self.folder, "folder")
@@ -147,7 +155,9 @@ class Checkpointer:
                 f"checkpoint {self.folder} belongs to a different pipeline; use a new --checkpoint folder"
             )
         payload = data[start:]
-        if len(payload) != header.get("bytes") or hashlib.sha256(payload).hexdigest() != header.get("sha256"):
+        if len(payload) != header.get("bytes") or hashlib.sha256(payload).hexdigest() != header.get(
+            "sha256"
+        ):
             raise ConfigError(
                 f"checkpoint {self.path} is damaged (its checksum does not match); use a new --checkpoint folder"
             )

@@ -25,9 +25,7 @@ class MissingExtraError(StreamlearnError):
     """An optional integration is used but its extra is not installed."""
 
     def __init__(self, what: str, extra: str) -> None:
-        super().__init__(
-            f"{what} needs the '{extra}' extra: pip install 'streamlearn[{extra}]'"
-        )
+        super().__init__(f"{what} needs the '{extra}' extra: pip install 'streamlearn[{extra}]'")
 
 
 class UserCodeError(StreamlearnError):

@@ -25,7 +25,16 @@ from streamlearn.records.schema import Schema
 from streamlearn.sources.base import Source
 from streamlearn.sources.registry import SourceSpec, parse_source
 from streamlearn.steps.base import Step, check_unique_ids
-from streamlearn.types import GRANULARITIES, NONFINITE, TASKS, Granularity, Nonfinite, Task, UntilMode, check
+from streamlearn.types import (
+    GRANULARITIES,
+    NONFINITE,
+    TASKS,
+    Granularity,
+    Nonfinite,
+    Task,
+    UntilMode,
+    check,
+)
 
 if TYPE_CHECKING:
     from streamlearn.learn.base import Learner
@@ -61,7 +70,7 @@ def parse_until(text: str) -> Until:
         except ValueError:
             number = -1.0
         if number > 0 and (mode == "idle" or number.is_integer()):
-            return Until(mode, number)
+            return Until("idle" if mode == "idle" else "count", number)
     raise ConfigError(f"--until must be end, idle:SECONDS or count:N, not {text!r}")
 
 
@@ -147,7 +156,11 @@ def fingerprint(pipeline: Pipeline) -> str:
     import hashlib
 
     src = pipeline.source
-    source_text = src.text if isinstance(src, SourceSpec) else f"{type(src).__name__}:{src.origin}"
+    source_text = (
+        src.text
+        if isinstance(src, SourceSpec)
+        else f"{type(src).__name__}:{getattr(src, 'origin', src)}"
+    )
     parts = [
         source_text,
         str(pipeline.task),

@@ -48,7 +48,9 @@ class BatchProcessor:
         default: the pipeline's.
     """
 
-    def __init__(self, pipeline: Pipeline, source: Source, steps: Sequence[Step] | None = None) -> None:
+    def __init__(
+        self, pipeline: Pipeline, source: Source, steps: Sequence[Step] | None = None
+    ) -> None:
         self.pipeline = pipeline
         self.steps = list(pipeline.steps if steps is None else steps)
         self.format = pipeline.format or source.format
@@ -178,7 +180,9 @@ class BatchProcessor:
                 out[step.step_id] = described
         return out
 
-    def final_summary(self, engine: str, elapsed_s: float, source: dict[str, Any]) -> dict[str, Any]:
+    def final_summary(
+        self, engine: str, elapsed_s: float, source: dict[str, Any]
+    ) -> dict[str, Any]:
         """The metrics-JSON document at the end of a run, the same for every engine."""
         out = self.summary()
         out.update(

@@ -22,6 +22,8 @@ from streamlearn.cli.options import (
 )
 from streamlearn.errors import MissingExtraError
 
+__all__ = ["app", "broker", "demo", "produce", "run", "stats"]
+
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
@@ -51,7 +53,9 @@ def run(
     checkpoint: Path | None = typer.Option(None, help="folder for restartable checkpoints"),
     checkpoint_every: int = typer.Option(1, help="batches between checkpoints"),
     dead_letter: str | None = typer.Option(None, help="PATH (JSON lines) or kafka:TOPIC"),
-    predictions: str | None = typer.Option(None, help="folder (CSV), folder.parquet or kafka:TOPIC"),
+    predictions: str | None = typer.Option(
+        None, help="folder (CSV), folder.parquet or kafka:TOPIC"
+    ),
     metrics_json: Path | None = typer.Option(None, help="write the final metrics here"),
     save: Path | None = SAVE,
     engine: str = typer.Option("local", help="local or spark"),
@@ -76,9 +80,13 @@ def run(
 @app.command()
 def stats(
     source: str = SOURCE,
-    stat: str = typer.Option("mean,var,max,sum", help="comma-separated: count,sum,abssum,min,max,mean,var,first"),
+    stat: str = typer.Option(
+        "mean,var,max,sum", help="comma-separated: count,sum,abssum,min,max,mean,var,first"
+    ),
     key: str | None = KEY,
-    columns: str | None = typer.Option(None, help="comma-separated columns (default: numeric features)"),
+    columns: str | None = typer.Option(
+        None, help="comma-separated columns (default: numeric features)"
+    ),
     bootstrap: str = BOOTSTRAP,
     count: int | None = COUNT,
     format: str | None = FORMAT,
@@ -103,7 +111,9 @@ def stats(
 @app.command()
 def produce(
     what: str = typer.Argument(..., help="linear, nonlinear, activity or csv:PATH"),
-    topic: str | None = typer.Option(None, help="default: dataLinearModel / dataNonLinearModel / activity"),
+    topic: str | None = typer.Option(
+        None, help="default: dataLinearModel / dataNonLinearModel / activity"
+    ),
     bootstrap: str = BOOTSTRAP,
     count: int | None = COUNT,
     rate: float | None = RATE,

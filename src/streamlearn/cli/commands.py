@@ -8,7 +8,13 @@ from pathlib import Path
 from typing import Any
 
 from streamlearn.cli.console import ConsoleObserver
-from streamlearn.cli.options import ProduceOptions, RunOptions, SourceOptions, StatsOptions, split_columns
+from streamlearn.cli.options import (
+    ProduceOptions,
+    RunOptions,
+    SourceOptions,
+    StatsOptions,
+    split_columns,
+)
 from streamlearn.engines.base import Observer
 from streamlearn.errors import ConfigError, MissingExtraError
 from streamlearn.pipeline import Pipeline, Until, parse_until
@@ -18,7 +24,11 @@ from streamlearn.steps.base import Step
 
 __all__ = ["build_source_spec", "produce_command", "run_command", "stats_command"]
 
-COURSE_TOPICS = {"linear": "dataLinearModel", "nonlinear": "dataNonLinearModel", "activity": "activity"}
+COURSE_TOPICS = {
+    "linear": "dataLinearModel",
+    "nonlinear": "dataNonLinearModel",
+    "activity": "activity",
+}
 
 
 def build_source_spec(p: SourceOptions) -> tuple[SourceSpec, Until]:
@@ -133,7 +143,9 @@ def produce_command(p: ProduceOptions) -> None:
     kind = what.partition(":")[0].lower()
     generator = is_endless(what)
     if not generator and kind not in ("csv", "json"):
-        raise ConfigError(f"produce takes linear, nonlinear, activity, csv:PATH or json:PATH, not {what!r}")
+        raise ConfigError(
+            f"produce takes linear, nonlinear, activity, csv:PATH or json:PATH, not {what!r}"
+        )
     if generator and p.count is None:
         raise ConfigError("generators never end: give --count N")
     topic = p.topic or COURSE_TOPICS.get(kind)
@@ -150,9 +162,13 @@ def produce_command(p: ProduceOptions) -> None:
     started = time.perf_counter()
     source.open()
     try:
-        n = produce_from_source(source, writer, count=p.count, rate=p.rate, key_field=p.key, format=source.format)
+        n = produce_from_source(
+            source, writer, count=p.count, rate=p.rate, key_field=p.key, format=source.format
+        )
     finally:
         source.close()
         writer.close()
     took = time.perf_counter() - started
-    print(f"produced {n:,} records to {topic} on {p.bootstrap} in {took:.1f} s ({n / took:,.0f} records/s)")
+    print(
+        f"produced {n:,} records to {topic} on {p.bootstrap} in {took:.1f} s ({n / took:,.0f} records/s)"
+    )

@@ -20,7 +20,12 @@ from streamlearn.engines.base import Observer
 from streamlearn.sinks.base import BatchResult
 from streamlearn.sources.base import Progress as SourceProgress
 
-__all__ = ["ConsoleObserver", "batch_line", "final_table"]
+__all__ = [
+    "ConsoleObserver",
+    "batch_line",
+    "final_table",
+    "leaderboard_line",
+]
 
 
 def _pct(x: float | None) -> str:

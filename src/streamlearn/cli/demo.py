@@ -45,7 +45,9 @@ def _runs(bootstrap: str) -> list[tuple[str, str, Pipeline, int]]:
         (
             "job2-rls",
             "Job 2: RLS with forgetting 1.0 against 0.99 on dataLinearModel",
-            Pipeline(kafka("dataLinearModel"), task="regression", models=["course-rls"], batch_size=1000),
+            Pipeline(
+                kafka("dataLinearModel"), task="regression", models=["course-rls"], batch_size=1000
+            ),
             20,
         ),
         (
@@ -53,7 +55,8 @@ def _runs(bootstrap: str) -> list[tuple[str, str, Pipeline, int]]:
             "Job 2: scikit-learn models on the 50 latest records (refit every 1,000) against RLS "
             "on dataNonLinearModel",
             Pipeline(
-                kafka("dataNonLinearModel"), task="regression",
+                kafka("dataNonLinearModel"),
+                task="regression",
                 models=[f"window-{m}:size=50,every=20" for m in ("rf", "linear", "gb")] + ["rls"],
                 batch_size=2000,
             ),
@@ -63,15 +66,20 @@ def _runs(bootstrap: str) -> list[tuple[str, str, Pipeline, int]]:
             "job1-activity",
             "Job 1: extract and learn, HHAR activity rows, 100,000 offsets per trigger",
             Pipeline(
-                kafka("activity"), task="classification", format="csv",
-                models=["fast", "majority"], batch_size=100_000,
+                kafka("activity"),
+                task="classification",
+                format="csv",
+                models=["fast", "majority"],
+                batch_size=100_000,
             ),
             1,
         ),
     ]
 
 
-def demo_command(out: Path, dashboard: bool, port: int, activity_rows: int, course_rows: int) -> None:
+def demo_command(
+    out: Path, dashboard: bool, port: int, activity_rows: int, course_rows: int
+) -> None:
     try:
         from streamlearn.kafka.broker import EmbeddedBroker
     except ImportError as exc:
@@ -101,7 +109,9 @@ def demo_command(out: Path, dashboard: bool, port: int, activity_rows: int, cour
     _final(console, results, out, time.perf_counter() - started)
 
 
-def _final(console: Console, results: list[tuple[str, dict[str, Any]]], out: Path, took: float) -> None:
+def _final(
+    console: Console, results: list[tuple[str, dict[str, Any]]], out: Path, took: float
+) -> None:
     table = Table(title="demo summary", title_justify="left")
     for col in ("run", "records", "champion", "metric", "records/s"):
         table.add_column(col, overflow="fold")
@@ -109,10 +119,15 @@ def _final(console: Console, results: list[tuple[str, dict[str, Any]]], out: Pat
         champ = s.get("champion") or "-"
         m = s["models"].get(champ, {})
         metric = (
-            f"accuracy {100 * m['accuracy']:.2f} %" if s["task"] == "classification" and m
-            else f"MSE {m['mse']:.6g}" if m else "-"
+            f"accuracy {100 * m['accuracy']:.2f} %"
+            if s["task"] == "classification" and m
+            else f"MSE {m['mse']:.6g}"
+            if m
+            else "-"
         )
-        table.add_row(name, f"{s['records_predicted']:,}", champ, metric, f"{s['records_per_s']:,.0f}")
+        table.add_row(
+            name, f"{s['records_predicted']:,}", champ, metric, f"{s['records_per_s']:,.0f}"
+        )
     console.print(table)
     for name, _ in results:
         console.print(f"report: {out / name / 'report.html'}")

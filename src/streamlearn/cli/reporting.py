@@ -123,7 +123,9 @@ class ReportingObserver(Observer):
         try:
             self.written = write_report(out, self.history)
         except OSError as exc:
-            raise ConfigError(f"cannot write the report into {out}: {exc.strerror or exc}") from None
+            raise ConfigError(
+                f"cannot write the report into {out}: {exc.strerror or exc}"
+            ) from None
         plots = ", ".join(str(p) for p in self.written["plots"]) or "none"
         _say(self.inner, f"report: {self.written['report']} (plots: {plots})")
 
@@ -192,7 +194,9 @@ def with_reporting(
     if server is None and dashboard:
         server, own = start_dashboard(port, observer), True
     history = _NamedHistory(run_name, max_points=max_points, stats=stats)
-    return ReportingObserver(observer, history, Path(out) if out is not None else None, server, own, linger)
+    return ReportingObserver(
+        observer, history, Path(out) if out is not None else None, server, own, linger
+    )
 
 
 class _NamedHistory(History):

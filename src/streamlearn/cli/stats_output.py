@@ -35,7 +35,9 @@ def stats_table(step: KeyedStats, title: str) -> Table:
 
 
 class StatsObserver(Observer):
-    def __init__(self, step: KeyedStats, quiet: bool = False, console: Console | None = None) -> None:
+    def __init__(
+        self, step: KeyedStats, quiet: bool = False, console: Console | None = None
+    ) -> None:
         self.step = step
         self.quiet = quiet
         self.console = console or Console(highlight=False, soft_wrap=True)

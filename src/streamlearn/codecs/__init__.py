@@ -50,6 +50,7 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     return getattr(importlib.import_module(f"{__name__}.{home}"), name)
 
+
 #: a payload format, as ``--format`` names it
 Format = Literal["literal", "json", "csv"]
 #: the payload formats ``--format`` accepts

@@ -18,11 +18,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from streamlearn.errors import ConfigError
-from streamlearn.records.batch import DeadLetter, RawBatch, RecordBatch
 from streamlearn.codecs.base import Codec
 from streamlearn.codecs.delimited_row import parse_row
 from streamlearn.codecs.header import schema_from_header
+from streamlearn.errors import ConfigError
+from streamlearn.records.batch import DeadLetter, RawBatch, RecordBatch
 from streamlearn.records.schema import HHAR_SCHEMA, Field, Schema
 
 __all__ = ["CsvCodec", "schema_from_header"]
@@ -75,7 +75,7 @@ class CsvCodec(Codec):
 
     def __init__(self, schema: Schema = HHAR_SCHEMA, delimiter: str = ",") -> None:
         super().__init__(schema)
-        if len(delimiter) != 1 or delimiter in "\r\n\"":
+        if len(delimiter) != 1 or delimiter in '\r\n"':
             raise ConfigError(f"CSV delimiter must be one character, not {delimiter!r}")
         self.delimiter = delimiter
         self._sep = delimiter.encode()
@@ -109,8 +109,11 @@ class CsvCodec(Codec):
         fields = self.schema.fields
         if self._cached is None or self._cached[0] != fields:
             types = {
-                f.name: pa.dictionary(pa.int32(), pa.string()) if f.kind == "str"
-                else pa.int64() if f.kind == "int" else pa.float64()
+                f.name: pa.dictionary(pa.int32(), pa.string())
+                if f.kind == "str"
+                else pa.int64()
+                if f.kind == "int"
+                else pa.float64()
                 for f in fields
             }
             opts = (
@@ -154,8 +157,14 @@ class CsvCodec(Codec):
         return idx, lines
 
     def _narrow(
-        self, idx: Sequence[int], lines: Sequence[bytes], lo: int, hi: int, parts: _Parts,
-        bad: dict[int, str], try_whole: bool = True,
+        self,
+        idx: Sequence[int],
+        lines: Sequence[bytes],
+        lo: int,
+        hi: int,
+        parts: _Parts,
+        bad: dict[int, str],
+        try_whole: bool = True,
     ) -> None:
         """Parse ``lines[lo:hi]`` in one go, else in a few parts, down to single rows."""
         if hi <= lo:
@@ -207,7 +216,10 @@ class CsvCodec(Codec):
                     bad_num &= ~null
                 if bad_num.any():
                     v = values
-                    flag(bad_num, lambda i, name=f.name, v=v: f"field {name!r} is not finite: {v[i]!r}")
+                    flag(
+                        bad_num,
+                        lambda i, name=f.name, v=v: f"field {name!r} is not finite: {v[i]!r}",
+                    )
         if ok.all():
             parts.append((idx, cols))
         elif ok.any():
@@ -250,7 +262,11 @@ class CsvCodec(Codec):
                 order = np.argsort(good, kind="stable")
                 good, cols = good[order], {k: v[order] for k, v in cols.items()}
         batch = RecordBatch(
-            cols, raw.origin, raw.partitions[good], raw.offsets[good], position_kind=raw.position_kind
+            cols,
+            raw.origin,
+            raw.partitions[good],
+            raw.offsets[good],
+            position_kind=raw.position_kind,
         )
         return batch, [raw.dead_letter(i, bad[i]) for i in sorted(bad)]
 
@@ -285,7 +301,9 @@ class CsvCodec(Codec):
         for row in zip(*cols, strict=True):
             out.seek(0)
             out.truncate()
-            writer.writerow(["" if v is None else repr(v) if isinstance(v, float) else v for v in row])
+            writer.writerow(
+                ["" if v is None else repr(v) if isinstance(v, float) else v for v in row]
+            )
             lines.append(out.getvalue()[:-1].encode("utf-8"))
         return lines
 

@@ -6,8 +6,8 @@ import csv
 import re
 from collections.abc import Sequence
 
-from streamlearn.errors import ConfigError
 from streamlearn.codecs.delimited_row import FLOAT_RE, INT_RE
+from streamlearn.errors import ConfigError
 from streamlearn.records.schema import HHAR_COLUMNS, HHAR_SCHEMA, Field, Schema
 
 __all__ = ["schema_from_header"]

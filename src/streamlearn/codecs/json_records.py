@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 import orjson
 
+from streamlearn.codecs.base import Codec
 from streamlearn.errors import ConfigError
 from streamlearn.records.batch import DeadLetter, RawBatch, RecordBatch
-from streamlearn.codecs.base import Codec
 from streamlearn.records.schema import Field, Schema
 
 __all__ = ["JsonCodec", "infer_json_schema"]
@@ -122,7 +122,9 @@ class JsonCodec(Codec):
             good.append(i)
             for column, v in zip(values, out, strict=True):
                 column.append(v)
-        cols: dict[str, np.ndarray] = {f.name: np.array(v, dtype=_dtype(f)) for f, v in zip(fields, values, strict=True)}
+        cols: dict[str, np.ndarray] = {
+            f.name: np.array(v, dtype=_dtype(f)) for f, v in zip(fields, values, strict=True)
+        }
         index = np.asarray(good, dtype=np.int64)
         batch = RecordBatch(
             cols,
@@ -149,7 +151,11 @@ class JsonCodec(Codec):
             v = obj.get(f.name)
             if v is None:
                 if not f.optional:
-                    return f"missing field {f.name!r}" if f.name not in obj else f"field {f.name!r} is null"
+                    return (
+                        f"missing field {f.name!r}"
+                        if f.name not in obj
+                        else f"field {f.name!r} is null"
+                    )
                 out.append("" if f.kind == "str" else math.nan)
             elif f.kind == "str":
                 if not isinstance(v, str):

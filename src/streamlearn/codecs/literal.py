@@ -17,18 +17,20 @@ from dataclasses import replace
 import numpy as np
 from numba import njit
 
-from streamlearn.errors import ConfigError
-from streamlearn.records.batch import DeadLetter, RawBatch, RecordBatch
 from streamlearn.codecs.base import Codec
 from streamlearn.codecs.literal_format import format_rows
+from streamlearn.errors import ConfigError
+from streamlearn.records.batch import DeadLetter, RawBatch, RecordBatch
 from streamlearn.records.schema import Schema, literal_schema
 
 __all__ = ["LiteralCodec", "LiteralError", "parse_literal", "parse_rows"]
 
 # The same grammar as the compiled parser: ASCII digits, optional sign,
 # decimal point and exponent, or nan / inf / infinity in any case.
-_NUMBER = re.compile(r"[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|nan|inf(?:inity)?)",
-                     re.IGNORECASE | re.ASCII)
+_NUMBER = re.compile(
+    r"[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|nan|inf(?:inity)?)",
+    re.IGNORECASE | re.ASCII,
+)
 _WS = " \t\n\r\f\v"
 _INT64_LIMIT = 2.0**63
 _POW10 = np.array([10.0**k for k in range(23)])  # all exact in float64
@@ -61,8 +63,10 @@ def _parse_number(buf: np.ndarray, i: int, e: int) -> tuple[bool, float, int]:
         return True, np.nan, i + 3
     if _match_word(buf, i, e, 105, 110, 102):
         i += 3
-        if _match_word(buf, i, e, 105, 110, 105) and i + 5 <= e and (
-            buf[i + 3] | 32 == 116 and buf[i + 4] | 32 == 121
+        if (
+            _match_word(buf, i, e, 105, 110, 105)
+            and i + 5 <= e
+            and (buf[i + 3] | 32 == 116 and buf[i + 4] | 32 == 121)
         ):
             i += 5  # "infinity"
         return True, -np.inf if neg else np.inf, i

@@ -32,23 +32,34 @@ import threading
 import numpy as np
 from numba import njit
 
+from streamlearn.codecs.digits import (
+    frac_len,
+    ndigits,
+    put_digits,
+    put_spaces,
+    round_scaled,
+    scientific,
+)
+
 __all__ = ["PRINT_DEFAULTS", "format_row", "format_rows", "reference_format"]
 
 #: NumPy's default print options, which the course producers use.
 PRINT_DEFAULTS: dict[str, object] = {
-    "precision": 8, "threshold": 1000, "edgeitems": 3, "linewidth": 75, "suppress": False,
-    "nanstr": "nan", "infstr": "inf", "sign": "-", "floatmode": "maxprec", "legacy": False,
+    "precision": 8,
+    "threshold": 1000,
+    "edgeitems": 3,
+    "linewidth": 75,
+    "suppress": False,
+    "nanstr": "nan",
+    "infstr": "inf",
+    "sign": "-",
+    "floatmode": "maxprec",
+    "legacy": False,
     "formatter": None,
 }
 _CHUNK = 32768  # rows formatted per kernel call: bounds the scratch buffer
 _scratch = threading.local()  # reused: a fresh buffer costs page faults on every call
 _MAX_WORD = 22  # bytes per value, upper bound incl. separator and line break
-_POW10 = np.array([10.0**k for k in range(23)])  # all exact in float64
-_EXP_MIN = -16
-_POW10_ANY = np.array([float(f"1e{k}") for k in range(_EXP_MIN, 33)])  # for a first guess
-_DIGITS2 = np.frombuffer("".join(f"{i:02d}" for i in range(100)).encode(), dtype=np.uint8).copy()
-_U0, _U10, _U100 = np.uint64(0), np.uint64(10), np.uint64(100)
-_SPLIT = 134217729.0  # 2**27 + 1, Veltkamp's splitter
 
 
 def reference_format(row: np.ndarray) -> str:
@@ -57,8 +68,16 @@ def reference_format(row: np.ndarray) -> str:
     opts = np.get_printoptions()
     if opts["nanstr"] == "nan" and opts["infstr"] == "inf":  # the rest can be passed
         return np.array2string(
-            arr, max_line_width=75, precision=8, suppress_small=False, separator=",",
-            formatter=None, threshold=1000, edgeitems=3, sign="-", floatmode="maxprec",
+            arr,
+            max_line_width=75,
+            precision=8,
+            suppress_small=False,
+            separator=",",
+            formatter=None,
+            threshold=1000,
+            edgeitems=3,
+            sign="-",
+            floatmode="maxprec",
             legacy=False,
         )
     with np.printoptions(**PRINT_DEFAULTS):  # type: ignore[arg-type]
@@ -66,140 +85,15 @@ def reference_format(row: np.ndarray) -> str:
 
 
 @njit(cache=True, inline="always")
-def _two_product(a: float, b: float) -> tuple[float, float]:
-    # a * b == p + e exactly (Dekker), without relying on an FMA instruction
-    p = a * b
-    c = _SPLIT * a
-    ah = c - (c - a)
-    al = a - ah
-    c = _SPLIT * b
-    bh = c - (c - b)
-    bl = b - bh
-    e = ((ah * bh - p) + ah * bl + al * bh) + al * bl
-    return p, e
-
-
-@njit(cache=True, inline="always")
-def _round_exact(hi: float, lo: float) -> tuple[np.int64, bool]:
-    """Nearest integer to ``hi + lo`` (``|lo| <= ulp(hi)/2``) and whether it was a tie."""
-    r = math.floor(hi)
-    s = ((hi - r) - 0.5) + lo  # exact sign: the rounded sum keeps it
-    if s > 0:
-        r += 1
-    return np.int64(r), s == 0.0
-
-
-@njit(cache=True, inline="always")
-def _ndigits(v: np.int64) -> int:
-    n = 1
-    u = np.uint64(v)  # unsigned: division by a constant without sign fix-ups
-    while u >= _U10:
-        u //= _U10
-        n += 1
-    return n
-
-
-@njit(cache=True, inline="always")
-def _frac_len(v: np.int64, width: int) -> int:
-    """Digits left of ``v`` (printed on ``width`` digits) once trailing zeros go."""
-    if v == 0:
-        return 0
-    n = width
-    u = np.uint64(v)
-    while u % _U10 == _U0:
-        u //= _U10
-        n -= 1
-    return n
-
-
-@njit(cache=True, inline="always")
-def _put_int(buf: np.ndarray, p: int, v: np.int64, width: int) -> int:
-    """Write ``v >= 0`` zero-padded to ``width`` digits at ``buf[p:]``, two at a time."""
-    u = np.uint64(v)
-    k = width
-    while k >= 2:
-        q = u // _U100
-        r = np.int64(u - q * _U100)
-        k -= 2
-        buf[p + k] = _DIGITS2[2 * r]
-        buf[p + k + 1] = _DIGITS2[2 * r + 1]
-        u = q
-    if k == 1:
-        buf[p] = 48 + np.int64(u % _U10)
-    return p + width
-
-
-@njit(cache=True, inline="always")
-def _put_spaces(buf: np.ndarray, p: int, n: int) -> int:
-    for _ in range(n):
-        buf[p] = 32
-        p += 1
-    return p
-
-
-@njit(cache=True, inline="always")
-def _round_scaled(hi: float, a: float, scale: float) -> tuple[np.int64, bool]:
-    """Nearest integer to ``a * scale`` (``hi`` is its rounded value); False on a tie.
-
-    ``hi`` is within 2**-24 of the exact product; only when that is too close
-    to a half do we compute the product exactly.
-    """
-    r = math.floor(hi)
-    t = (hi - r) - 0.5
-    if t > 1e-6 or t < -1e-6:
-        return np.int64(r + 1 if t > 0 else r), True
-    hi, lo = _two_product(a, scale)
-    d, tie = _round_exact(hi, lo)
-    return d, not tie
-
-
-@njit(cache=True, inline="always")
-def _scientific(a: float, bits: np.int64) -> tuple[np.int64, int, bool]:
-    """9 significant digits ``d`` and exponent ``e`` of ``a > 0``; False if not exact."""
-    # a first guess from the binary exponent; the exact checks below correct it
-    e = math.floor((((bits >> 52) & 0x7FF) - 1023) * 0.30102999566398120)
-    if -16 <= e < 32 and a >= _POW10_ANY[e + 1 - _EXP_MIN]:
-        e += 1
-    for _ in range(4):
-        if e < -14 or e > 30:
-            return np.int64(0), 0, False
-        if e <= 8:
-            scale = _POW10[8 - e]
-            hi = a * scale
-            if not (1e8 + 1 <= hi < 1e9 - 1):  # near the ends: decide exactly
-                hi, lo = _two_product(a, scale)
-                if hi < 1e8 or (hi == 1e8 and lo < 0):
-                    e -= 1
-                    continue
-                if hi > 1e9 or (hi == 1e9 and lo >= 0):
-                    e += 1
-                    continue
-            d, ok = _round_scaled(hi, a, scale)
-        else:
-            p = _POW10[e - 8]
-            q = a / p
-            if q < 1e8:
-                e -= 1
-                continue
-            if q >= 1e9:
-                e += 1
-                continue
-            r = math.floor(q)
-            hi, lo = _two_product(r + 0.5, p)
-            diff = (a - hi) - lo  # a - hi is exact (Sterbenz)
-            d = np.int64(r) + (1 if diff > 0 else 0)
-            ok = diff != 0.0
-        if not ok:
-            return np.int64(0), 0, False
-        if d == 1000000000:
-            return np.int64(100000000), e + 1, True
-        return d, e, True
-    return np.int64(0), 0, False
-
-
-@njit(cache=True, inline="always")
-def _format_row(row: np.ndarray, bits: np.ndarray, buf: np.ndarray, p: int, ip: np.ndarray,
-                fp: np.ndarray, ex: np.ndarray) -> int:
+def _format_row(
+    row: np.ndarray,
+    bits: np.ndarray,
+    buf: np.ndarray,
+    p: int,
+    ip: np.ndarray,
+    fp: np.ndarray,
+    ex: np.ndarray,
+) -> int:
     """Write one row at ``buf[p:]``; return the end, or -1 to ask for the fallback."""
     n = row.shape[0]
     if n == 0 or n > 1000:
@@ -233,19 +127,19 @@ def _format_row(row: np.ndarray, bits: np.ndarray, buf: np.ndarray, p: int, ip: 
             if a == 0.0:
                 d, e, ok = np.int64(0), 0, True
             else:
-                d, e, ok = _scientific(a, bits[k])
+                d, e, ok = scientific(a, bits[k])
             if not ok:
                 return -1
             ip[k] = d
             ex[k] = e
-            fl = _frac_len(d % 100000000, 8)
-            exp_size = max(exp_size, _ndigits(np.int64(abs(e))))
+            fl = frac_len(d % 100000000, 8)
+            exp_size = max(exp_size, ndigits(np.int64(abs(e))))
             pad_left = max(pad_left, 1 + neg)
         else:
             if a >= 67108864.0:  # 2**26: a rounding interval could hold two candidates
                 return -1
             whole = math.floor(a)
-            frac, ok = _round_scaled((a - whole) * 1e8, a - whole, 1e8)
+            frac, ok = round_scaled((a - whole) * 1e8, a - whole, 1e8)
             if not ok:
                 return -1
             if frac == 100000000:
@@ -254,8 +148,8 @@ def _format_row(row: np.ndarray, bits: np.ndarray, buf: np.ndarray, p: int, ip: 
             iw = np.int64(whole)
             ip[k] = iw
             ex[k] = frac
-            fl = _frac_len(frac, 8)
-            pad_left = max(pad_left, _ndigits(iw) + neg)
+            fl = frac_len(frac, 8)
+            pad_left = max(pad_left, ndigits(iw) + neg)
         fp[k] = fl
         pad_right = max(pad_right, fl)
     precision = pad_right
@@ -277,9 +171,9 @@ def _format_row(row: np.ndarray, bits: np.ndarray, buf: np.ndarray, p: int, ip: 
         v = row[k]
         if not math.isfinite(v):
             if math.isnan(v) or v > 0:
-                p = _put_spaces(buf, p, width - 3)
+                p = put_spaces(buf, p, width - 3)
             else:
-                p = _put_spaces(buf, p, width - 4)
+                p = put_spaces(buf, p, width - 4)
                 buf[p] = 45
                 p += 1
             word = (110, 97, 110) if math.isnan(v) else (105, 110, 102)
@@ -290,12 +184,12 @@ def _format_row(row: np.ndarray, bits: np.ndarray, buf: np.ndarray, p: int, ip: 
             neg = 1 if math.copysign(1.0, v) < 0 else 0
             if exp_mode:
                 d = ip[k]
-                p = _put_spaces(buf, p, pad_left - 1 - neg)
+                p = put_spaces(buf, p, pad_left - 1 - neg)
                 if neg:
                     buf[p] = 45
                     p += 1
                 # nine digits one place to the right, then the first moves before "."
-                p = _put_int(buf, p + 1, d, 9)
+                p = put_digits(buf, p + 1, d, 9)
                 buf[p - 10] = buf[p - 9]
                 buf[p - 9] = 46
                 p -= 8 - fp[k]
@@ -305,19 +199,19 @@ def _format_row(row: np.ndarray, bits: np.ndarray, buf: np.ndarray, p: int, ip: 
                 e = ex[k]
                 buf[p] = 101
                 buf[p + 1] = 45 if e < 0 else 43
-                p = _put_int(buf, p + 2, np.int64(abs(e)), exp_size)
+                p = put_digits(buf, p + 2, np.int64(abs(e)), exp_size)
             else:
                 iw = ip[k]
-                nd = _ndigits(iw)
-                p = _put_spaces(buf, p, pad_left - nd - neg)
+                nd = ndigits(iw)
+                p = put_spaces(buf, p, pad_left - nd - neg)
                 if neg:
                     buf[p] = 45
                     p += 1
-                p = _put_int(buf, p, iw, nd)
+                p = put_digits(buf, p, iw, nd)
                 buf[p] = 46
-                p = _put_int(buf, p + 1, ex[k], 8)
+                p = put_digits(buf, p + 1, ex[k], 8)
                 p -= 8 - fp[k]
-                p = _put_spaces(buf, p, pad_right - fp[k])
+                p = put_spaces(buf, p, pad_right - fp[k])
         line += width
         if k < n - 1:
             buf[p] = 44
@@ -376,11 +270,11 @@ def format_rows(rows: np.ndarray) -> list[bytes]:
     buf = _buffer(min(n, _CHUNK) * (m * _MAX_WORD + 3))
     fallback = np.empty(min(n, _CHUNK), dtype=np.bool_)
     for s in range(0, n, _CHUNK):
-        chunk = arr[s:s + _CHUNK]
+        chunk = arr[s : s + _CHUNK]
         end = _format_many(chunk, buf, fallback)
         # one C-level split is far cheaper than slicing row by row in Python
-        parts = buf[:end - 1].tobytes().split(b"\0")
-        for r in np.flatnonzero(fallback[:len(chunk)]).tolist():
+        parts = buf[: end - 1].tobytes().split(b"\0")
+        for r in np.flatnonzero(fallback[: len(chunk)]).tolist():
             parts[r] = reference_format(chunk[r]).encode()
         out.extend(parts)
     return out

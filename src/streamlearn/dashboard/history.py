@@ -24,10 +24,25 @@ __all__ = ["History", "metric_names"]
 
 #: summary keys copied into the state: the small ones (``stats`` can be huge)
 SUMMARY_KEYS = (
-    "task", "records_consumed", "records_predicted", "records_filtered", "dead_letters",
-    "cold_start", "batches", "models", "champion", "leaderboard", "significance",
-    "granularity", "batch_size", "train_budget", "elapsed_s", "records_per_s", "engine",
-    "source", "interrupted",
+    "task",
+    "records_consumed",
+    "records_predicted",
+    "records_filtered",
+    "dead_letters",
+    "cold_start",
+    "batches",
+    "models",
+    "champion",
+    "leaderboard",
+    "significance",
+    "granularity",
+    "batch_size",
+    "train_budget",
+    "elapsed_s",
+    "records_per_s",
+    "engine",
+    "source",
+    "interrupted",
 )
 
 
@@ -239,7 +254,9 @@ class History:
         with self.lock:
             now = self._clock()
             last = self.last or {}
-            elapsed = self.summary.get("elapsed_s", now - self._t0 if self.status == "running" else 0.0)
+            elapsed = self.summary.get(
+                "elapsed_s", now - self._t0 if self.status == "running" else 0.0
+            )
             consumed = self.summary.get("records_consumed", self.progress.consumed)
             return {
                 "name": self.name,

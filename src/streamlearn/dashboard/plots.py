@@ -15,8 +15,18 @@ from streamlearn.errors import MissingExtraError
 
 __all__ = ["write_plots"]
 
-PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
-           "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"]
+PALETTE = [
+    "#1f77b4",
+    "#d62728",
+    "#2ca02c",
+    "#ff7f0e",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#17becf",
+    "#7f7f7f",
+    "#bcbd22",
+]
 
 
 def _finite(values: list[Any]) -> list[float]:
@@ -42,13 +52,20 @@ def _line_plot(
     fig = Figure(figsize=(8, 4.2), dpi=120, layout="constrained")
     ax = fig.add_subplot()
     for i, (name, values) in enumerate(lines.items()):
-        pts = [(a, float(b)) for a, b in zip(x, values, strict=False) if b is not None and math.isfinite(float(b))]
+        pts = [
+            (a, float(b))
+            for a, b in zip(x, values, strict=False)
+            if b is not None and math.isfinite(float(b))
+        ]
         if not pts:
             continue
         label = f"{name} (champion)" if name == champion else name
         ax.plot(
-            [p[0] for p in pts], [p[1] for p in pts], label=label,
-            color=PALETTE[i % len(PALETTE)], linewidth=2.4 if name == champion else 1.6,
+            [p[0] for p in pts],
+            [p[1] for p in pts],
+            label=label,
+            color=PALETTE[i % len(PALETTE)],
+            linewidth=2.4 if name == champion else 1.6,
         )
     lo, hi = min(ys), max(ys)
     if not percent and lo > 0 and hi / lo > 100:  # MSEs of very different models
@@ -108,6 +125,8 @@ def write_plots(folder: Path, state: dict[str, Any]) -> list[Path]:
         if _line_plot(folder / file, title, x, lines, label, classification, champion):
             written.append(folder / file)
     rate = {"records/s": series["rate"]}
-    if _line_plot(folder / "throughput.png", f"{name}: throughput", x, rate, "records/s", zero=True):
+    if _line_plot(
+        folder / "throughput.png", f"{name}: throughput", x, rate, "records/s", zero=True
+    ):
         written.append(folder / "throughput.png")
     return written

@@ -106,7 +106,9 @@ class DashboardServer:
             return HTMLResponse(render_page("live", state, title="streamlearn dashboard"))
 
         async def state_json(request: Request) -> Response:
-            return Response(dumps(self.state(request.query_params.get("run"))), media_type="application/json")
+            return Response(
+                dumps(self.state(request.query_params.get("run"))), media_type="application/json"
+            )
 
         async def events(request: Request) -> StreamingResponse:
             run = request.query_params.get("run") or None
@@ -179,7 +181,10 @@ class DashboardServer:
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [sock]}, name="streamlearn-dashboard", daemon=True
+            target=self._server.run,
+            kwargs={"sockets": [sock]},
+            name="streamlearn-dashboard",
+            daemon=True,
         )
         self._thread.start()
         deadline = time.monotonic() + 10

@@ -66,7 +66,12 @@ def stats_table(keyed: dict[str, Any] | None, max_rows: int = MAX_ROWS) -> dict[
             evicted += int(summary.get("evicted_keys") or 0)
             for key, columns in summary["keys"].items():
                 for column, stats in (columns or {}).items():
-                    add(str(step), str(key), str(column), stats if isinstance(stats, dict) else {"value": stats})
+                    add(
+                        str(step),
+                        str(key),
+                        str(column),
+                        stats if isinstance(stats, dict) else {"value": stats},
+                    )
         else:
             for key, state in summary.items():
                 add(str(step), str(key), "", {"value": state})

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from streamlearn.engines.observer import Observer
 from streamlearn.sinks.base import BatchResult
 from streamlearn.sources.base import Progress
 
@@ -29,22 +30,6 @@ if TYPE_CHECKING:
     from streamlearn.sources.base import Source
 
 __all__ = ["Arrival", "Engine", "Feed", "Observer"]
-
-
-class Observer:
-    """Hooks for live output (console, progress bar, dashboard); all optional."""
-
-    def on_start(self, info: dict[str, Any]) -> None:
-        """The run is about to read its first batch."""
-
-    def on_batch(self, result: BatchResult, progress: Progress) -> None:
-        """A batch went through every step and sink."""
-
-    def on_idle(self, progress: Progress) -> None:
-        """No record arrived in the last poll."""
-
-    def on_end(self, summary: dict[str, Any]) -> None:
-        """The run stopped (end of stream, count reached, or interrupted)."""
 
 
 @dataclass

@@ -76,9 +76,9 @@ class LocalFeed(Feed):
             if len(raw):
                 idle_since = time.monotonic()
                 yield Arrival(raw)
-            elif self.source.exhausted:
-                return
-            elif until.mode == "idle" and time.monotonic() - idle_since >= until.value:
+            elif self.source.exhausted or (
+                until.mode == "idle" and time.monotonic() - idle_since >= until.value
+            ):
                 return
             else:
                 yield None

@@ -24,7 +24,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from streamlearn.checkpoint import Checkpoint, Checkpointer
-from streamlearn.engines.base import Observer
+from streamlearn.engines.observer import Observer
 from streamlearn.pipeline import fingerprint
 from streamlearn.steps.base import check_unique_ids
 
@@ -92,7 +92,9 @@ def run_pipeline(
         writer = Checkpointer(folder, f"{fingerprint(pipeline)}:{engine.name}", checkpoint_every)
     saved = writer.load() if writer is not None else None
     source = pipeline.build_source()  # a bad source fails here, before anything starts
-    feed = engine.open(pipeline, source, saved, Path(checkpoint) if checkpoint is not None else None)
+    feed = engine.open(
+        pipeline, source, saved, Path(checkpoint) if checkpoint is not None else None
+    )
     interrupts = Interrupts()
     try:
         return _drive(feed, engine, sinks, observer, writer, saved, interrupts)
@@ -152,7 +154,9 @@ def _drive(
                         next_batch += 1
                         for sink in sinks:
                             sink.write(result)
-                        if writer is not None and (feed.checkpoint_every_batch or writer.due(next_batch)):
+                        if writer is not None and (
+                            feed.checkpoint_every_batch or writer.due(next_batch)
+                        ):
                             save()
                         observer.on_batch(result, feed.progress())
                     feed.done(arrival)

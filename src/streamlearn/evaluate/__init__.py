@@ -6,4 +6,12 @@ from streamlearn.evaluate.metrics import LossWindow, ModelScore
 from streamlearn.evaluate.race import GRANULARITIES, Race, Standing
 from streamlearn.evaluate.significance import diebold_mariano, mcnemar
 
-__all__ = ["GRANULARITIES", "LossWindow", "ModelScore", "Race", "Standing", "diebold_mariano", "mcnemar"]
+__all__ = [
+    "GRANULARITIES",
+    "LossWindow",
+    "ModelScore",
+    "Race",
+    "Standing",
+    "diebold_mariano",
+    "mcnemar",
+]

@@ -53,8 +53,13 @@ HOST = "127.0.0.1"
 #: environment variables Tansu reads; cleared so that our flags alone decide
 #: where it listens, what it stores and that it sends no telemetry anywhere
 _TANSU_ENV = (
-    "CLUSTER_ID", "LISTENER_URL", "ADVERTISED_LISTENER_URL", "STORAGE_ENGINE",
-    "SCHEMA_REGISTRY", "OTEL_EXPORTER_OTLP_ENDPOINT", "PROMETHEUS_LISTENER_URL",
+    "CLUSTER_ID",
+    "LISTENER_URL",
+    "ADVERTISED_LISTENER_URL",
+    "STORAGE_ENGINE",
+    "SCHEMA_REGISTRY",
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+    "PROMETHEUS_LISTENER_URL",
 )
 _PR_SET_PDEATHSIG = 1
 
@@ -189,8 +194,16 @@ class EmbeddedBroker:
 
     def _spawn(self, binary: str) -> None:
         url = f"tcp://{HOST}:{self.port}"
-        cmd = [binary, "broker", "--listener-url", url, "--advertised-listener-url", url,
-               "--storage-engine", "memory://tansu/"]
+        cmd = [
+            binary,
+            "broker",
+            "--listener-url",
+            url,
+            "--advertised-listener-url",
+            url,
+            "--storage-engine",
+            "memory://tansu/",
+        ]
         env = {k: v for k, v in os.environ.items() if k not in _TANSU_ENV}
         # a file, not a pipe: nobody reads it while the broker runs, and a full
         # pipe would block the broker
@@ -220,7 +233,9 @@ class EmbeddedBroker:
 
     def _fail(self, what: str) -> SourceError:
         tail = self.log_tail(5).replace("\n", " | ")
-        return SourceError(f"embedded broker on {self.bootstrap} {what}" + (f"; its log: {tail}" if tail else ""))
+        return SourceError(
+            f"embedded broker on {self.bootstrap} {what}" + (f"; its log: {tail}" if tail else "")
+        )
 
     def _wait_ready(self) -> None:
         from confluent_kafka import KafkaException
@@ -231,7 +246,10 @@ class EmbeddedBroker:
         while True:
             if not self.alive:
                 raise self._fail("exited during startup")
-            with contextlib.suppress(OSError), socket.create_connection((HOST, self.port), timeout=0.5):
+            with (
+                contextlib.suppress(OSError),
+                socket.create_connection((HOST, self.port), timeout=0.5),
+            ):
                 break
             if time.monotonic() > deadline:
                 raise self._fail(f"did not open its port within {self.startup_timeout_s:.0f} s")
@@ -247,7 +265,9 @@ class EmbeddedBroker:
             if not self.alive:
                 raise self._fail("exited during startup")
             if time.monotonic() > deadline:
-                raise self._fail(f"did not answer metadata requests within {self.startup_timeout_s:.0f} s")
+                raise self._fail(
+                    f"did not answer metadata requests within {self.startup_timeout_s:.0f} s"
+                )
             time.sleep(0.05)
 
     def stop(self, timeout_s: float = 1.0) -> None:

@@ -58,7 +58,9 @@ class ClientErrors:
             self.last = text.split(" (after ")[0]
 
 
-def client_config(bootstrap: str, errors: ClientErrors, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+def client_config(
+    bootstrap: str, errors: ClientErrors, extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Settings every client of ours shares: bounded timeouts, quiet logs."""
     conf: dict[str, Any] = {
         "bootstrap.servers": bootstrap,

@@ -39,6 +39,7 @@ _LAG_EVERY_S = 1.0
 #: with ``until_end``, give up waiting for a silent partition after this long
 _STALL_S = 30.0
 
+
 class KafkaSource(Source):
     """A Kafka topic, read partition by partition in offset order.
 
@@ -138,7 +139,9 @@ class KafkaSource(Source):
             self._active = {p for p in parts if not self.until_end or self._next[p] < self._end[p]}
             self._single = parts[0] if len(parts) == 1 else None
             self._seen, self._buf = dict(self._next), {}
-            assignment = [TopicPartition(self.topic, p, self._next[p]) for p in sorted(self._active)]
+            assignment = [
+                TopicPartition(self.topic, p, self._next[p]) for p in sorted(self._active)
+            ]
             if assignment:
                 consumer.assign(assignment)
         except BaseException:
@@ -241,7 +244,11 @@ class KafkaSource(Source):
         if not force and now - self._last_commit < _COMMIT_EVERY_S:
             return
         self._last_commit = now
-        changed = [TopicPartition(self.topic, p, o) for p, o in self._next.items() if self._committed.get(p) != o]
+        changed = [
+            TopicPartition(self.topic, p, o)
+            for p, o in self._next.items()
+            if self._committed.get(p) != o
+        ]
         if not changed:
             return
         try:
@@ -268,7 +275,9 @@ class KafkaSource(Source):
             self._last_lag = now
             for p in self._next:
                 # cached: the watermark the last fetch brought, no broker round trip
-                hi = self._consumer.get_watermark_offsets(TopicPartition(self.topic, p), cached=True)[1]
+                hi = self._consumer.get_watermark_offsets(
+                    TopicPartition(self.topic, p), cached=True
+                )[1]
                 if hi >= 0:
                     self._high[p] = max(self._high.get(p, 0), int(hi))
         lag = sum(max(0, self._high.get(p, o) - o) for p, o in self._next.items())

@@ -34,7 +34,9 @@ def watermarks(
     for p in parts:
         try:
             lo, hi = consumer.get_watermark_offsets(
-                TopicPartition(topic, p), timeout=max(0.5, deadline - time.monotonic()), cached=False
+                TopicPartition(topic, p),
+                timeout=max(0.5, deadline - time.monotonic()),
+                cached=False,
             )
         except KafkaException as exc:
             raise SourceError(
@@ -77,7 +79,9 @@ class EndProbe:
         if self._probe is None or parts != self._parts:
             self.close()
             self._probe = Consumer(self.conf)
-            self._probe.assign([TopicPartition(self.topic, p, max(low[p], high[p] - 1)) for p in parts])
+            self._probe.assign(
+                [TopicPartition(self.topic, p, max(low[p], high[p] - 1)) for p in parts]
+            )
             self._parts, self._seen, self._ends = parts, set(), {}
         ends = {p: max(high[p], self._ends.get(p, 0)) for p in parts}
         todo = {p for p in parts if high[p] > low[p]}
@@ -86,7 +90,9 @@ class EndProbe:
             for m in self._probe.consume(10_000, 0.05 if self._seen >= todo else 0.1):
                 p, off, err = m.partition(), m.offset(), m.error()
                 if err is not None and err.code() != KafkaError._PARTITION_EOF:
-                    raise SourceError(f"cannot read '{self.topic}' [{p}] on {self.bootstrap}: {err.str()}")
+                    raise SourceError(
+                        f"cannot read '{self.topic}' [{p}] on {self.bootstrap}: {err.str()}"
+                    )
                 if p is not None and off is not None and p in ends:
                     # a record's offset + 1, or the offset an EOF event reports
                     ends[p] = max(ends[p], off + 1 if err is None else off)
@@ -97,7 +103,11 @@ class EndProbe:
             hi = self._probe.get_watermark_offsets(TopicPartition(self.topic, p), cached=True)[1]
             ends[p] = max(ends[p], int(hi))
         if not self._seen >= todo:
-            log.warning("end of %s partitions %s not confirmed by a fetch", self.topic, sorted(todo - self._seen))
+            log.warning(
+                "end of %s partitions %s not confirmed by a fetch",
+                self.topic,
+                sorted(todo - self._seen),
+            )
         self._ends = dict(ends)
         return ends
 
@@ -132,7 +142,9 @@ def start_offsets(
     return out
 
 
-def share_bounds(active: set[int], end: dict[int, int], next_: dict[int, int], n: int) -> dict[int, int]:
+def share_bounds(
+    active: set[int], end: dict[int, int], next_: dict[int, int], n: int
+) -> dict[int, int]:
     """Stop offsets of the next batch: ``n`` offsets shared evenly (water-filling)."""
     room = {p: end[p] - next_[p] for p in sorted(active)}
     give = dict.fromkeys(room, 0)

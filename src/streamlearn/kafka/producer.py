@@ -12,8 +12,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from streamlearn.kafka.client import ClientErrors, client_config, fetch_metadata
 from streamlearn.errors import SourceError
+from streamlearn.kafka.client import ClientErrors, client_config, fetch_metadata
 from streamlearn.records.batch import RawBatch
 from streamlearn.sources.base import Source
 from streamlearn.sources.pacing import Pacer
@@ -125,7 +125,9 @@ class KafkaWriter:
             if len(tm.partitions) < partitions:
                 log.warning(
                     "topic '%s' exists with %d partitions (asked for %d); keeping it",
-                    self.topic, len(tm.partitions), partitions,
+                    self.topic,
+                    len(tm.partitions),
+                    partitions,
                 )
             return len(tm.partitions)
         if not create:
@@ -140,17 +142,25 @@ class KafkaWriter:
         except KafkaException as exc:
             err = exc.args[0]
             if err.code() != KafkaError.TOPIC_ALREADY_EXISTS:  # lost a race: fine
-                raise SourceError(f"cannot create topic '{self.topic}' on {self.bootstrap}: {err.str()}") from None
+                raise SourceError(
+                    f"cannot create topic '{self.topic}' on {self.bootstrap}: {err.str()}"
+                ) from None
         except Exception as exc:  # a timeout of the future itself
-            raise SourceError(f"cannot create topic '{self.topic}' on {self.bootstrap}: {exc}") from None
+            raise SourceError(
+                f"cannot create topic '{self.topic}' on {self.bootstrap}: {exc}"
+            ) from None
         # metadata catches up with a creation shortly after
         while time.monotonic() < deadline:
-            md = fetch_metadata(producer, self.bootstrap, self._errors, max(0.5, deadline - time.monotonic()))
+            md = fetch_metadata(
+                producer, self.bootstrap, self._errors, max(0.5, deadline - time.monotonic())
+            )
             tm = md.topics.get(self.topic)
             if tm is not None and tm.error is None and tm.partitions:
                 return len(tm.partitions)
             time.sleep(0.05)
-        raise SourceError(f"topic '{self.topic}' was created on {self.bootstrap} but never appeared")
+        raise SourceError(
+            f"topic '{self.topic}' was created on {self.bootstrap} but never appeared"
+        )
 
     def _on_failure(self, err: KafkaError | None, msg: Any) -> None:
         # with delivery.report.only.error this runs for failed messages only
@@ -202,7 +212,9 @@ class KafkaWriter:
                             self._when_room(v, None, part)
                     poll(0)
         except KafkaException as exc:
-            raise SourceError(f"cannot write to '{topic}' on {self.bootstrap}: {exc.args[0].str()}") from None
+            raise SourceError(
+                f"cannot write to '{topic}' on {self.bootstrap}: {exc.args[0].str()}"
+            ) from None
         self.written += n
 
     def _when_room(self, value: bytes, key: bytes | None, partition: int) -> None:
@@ -278,9 +290,14 @@ class _Keyer:
                 self.codec = make_codec(self.format)
         records, _dead = self.codec.decode(batch)
         values = records.column(self.field)
-        where = {(int(p), int(o)): i for i, (p, o) in enumerate(zip(batch.partitions, batch.offsets, strict=True))}
+        where = {
+            (int(p), int(o)): i
+            for i, (p, o) in enumerate(zip(batch.partitions, batch.offsets, strict=True))
+        }
         keys: list[bytes | None] = [None] * len(batch)  # dead letters keep no key
-        for p, o, v in zip(records.partitions.tolist(), records.offsets.tolist(), values.tolist(), strict=True):
+        for p, o, v in zip(
+            records.partitions.tolist(), records.offsets.tolist(), values.tolist(), strict=True
+        ):
             if isinstance(v, float) and v.is_integer():
                 v = int(v)
             keys[where[(p, o)]] = str(v).encode()
@@ -344,4 +361,3 @@ def produce_from_source(
             progress(sent)
     writer.flush()
     return sent
-

@@ -88,20 +88,23 @@ def read_range(part: KafkaRange, rows: int) -> Iterator[RawBatch]:
         while last < part.stop - 1:
             msgs = c.consume(min(rows, part.stop - 1 - last), 1.0)
             for m in msgs:
-                err = m.error()
+                err, off = m.error(), m.offset()
                 if err is not None:
                     if err.code() != KafkaError._PARTITION_EOF:
                         raise SourceError(f"reading {part.topic}[{part.partition}]: {err.str()}")
-                    if m.offset() >= part.stop:  # offsets without records (compaction): done
+                    # offsets past the range hold no record (compaction): done
+                    if off is not None and off >= part.stop:
                         last = part.stop - 1
                     continue
-                if m.offset() >= part.stop:
+                if off is None:
+                    continue
+                if off >= part.stop:
                     last = part.stop - 1
                     break
                 payloads.append(m.value() or b"")
                 keys.append(m.key())
-                offsets.append(m.offset())
-                last = m.offset()
+                offsets.append(off)
+                last = off
             if msgs:
                 stalled = time.monotonic()
             elif time.monotonic() - stalled > STALL_S:
@@ -115,7 +118,9 @@ def read_range(part: KafkaRange, rows: int) -> Iterator[RawBatch]:
         c.close()
 
 
-def _batch(part: KafkaRange, payloads: list[bytes], keys: list[bytes | None], offsets: list[int]) -> RawBatch:
+def _batch(
+    part: KafkaRange, payloads: list[bytes], keys: list[bytes | None], offsets: list[int]
+) -> RawBatch:
     return RawBatch(
         part.topic,
         payloads,

@@ -18,7 +18,6 @@ if TYPE_CHECKING:
     from streamlearn.learn.fast import FastClassifier
     from streamlearn.learn.features import CategoryIndex, FeatureEncoder, LabelIndex
     from streamlearn.learn.online import MixedNB, RiverClassifier, RiverLearner, RiverRegressor
-    from streamlearn.learn.rls import RLS
     from streamlearn.learn.registry import (
         ModelSpec,
         build_learner,
@@ -29,6 +28,7 @@ if TYPE_CHECKING:
         register,
         register_preset,
     )
+    from streamlearn.learn.rls import RLS
     from streamlearn.learn.window import WindowClassifier, WindowModel, WindowRegressor
 
 __all__ = [

@@ -102,7 +102,9 @@ class FeatureEncoder:
             except KeyError:
                 raise ConfigError(f"feature {name!r} is not in the records") from None
             except (TypeError, ValueError):
-                raise ConfigError(f"feature {name!r} is not numeric; mark it --categorical") from None
+                raise ConfigError(
+                    f"feature {name!r} is not numeric; mark it --categorical"
+                ) from None
         for k, name in enumerate(self.categorical):
             try:
                 col = columns[name]

@@ -37,6 +37,7 @@ __all__ = [
     "build_learner",
     "build_models",
     "expand_specs",
+    "kind_summaries",
     "known_kinds",
     "parse_spec",
     "register",
@@ -170,7 +171,11 @@ def _hints(factory: Callable[..., Any]) -> dict[str, Any]:
 
 def _coerce(kind: str, name: str, value: Any, hint: Any) -> Any:
     """``value`` as the annotated type, or a one-line error naming the parameter."""
-    allowed = typing.get_args(hint) if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union else (hint,)
+    allowed = (
+        typing.get_args(hint)
+        if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union
+        else (hint,)
+    )
     if value is None:
         if type(None) in allowed:
             return None
@@ -187,9 +192,13 @@ def _coerce(kind: str, name: str, value: Any, hint: Any) -> Any:
         if t is Any:
             return value
     names = {bool: "true or false", int: "an integer", float: "a number", str: "text"}
-    wanted = " or ".join(names.get(t, getattr(t, "__name__", str(t))) for t in allowed if t is not type(None))
+    wanted = " or ".join(
+        names.get(t, getattr(t, "__name__", str(t))) for t in allowed if t is not type(None)
+    )
     plain = {bool: "bool", int: "int", float: "float", str: "str"}
-    expected = " or ".join(plain.get(t, getattr(t, "__name__", str(t))) for t in allowed if t is not type(None))
+    expected = " or ".join(
+        plain.get(t, getattr(t, "__name__", str(t))) for t in allowed if t is not type(None)
+    )
     raise ConfigError(f"model {kind!r}: {name}={value!r} is not {wanted} ({expected} expected)")
 
 
@@ -200,11 +209,13 @@ def build_learner(spec: ModelSpec | str, task: str) -> Learner:
     entry = _KINDS.get(spec.kind)
     if entry is None:
         raise ConfigError(
-            f"unknown model {spec.kind!r} in {spec.text!r}; known for {task}: " + ", ".join(known_kinds(task))
+            f"unknown model {spec.kind!r} in {spec.text!r}; known for {task}: "
+            + ", ".join(known_kinds(task))
         )
     if task not in entry.tasks:
         raise ConfigError(
-            f"model {spec.kind!r} does not do {task}; known for {task}: " + ", ".join(known_kinds(task))
+            f"model {spec.kind!r} does not do {task}; known for {task}: "
+            + ", ".join(known_kinds(task))
         )
     factory = entry.load()
     accepted = inspect.signature(factory).parameters
@@ -249,7 +260,12 @@ def build_models(specs: Sequence[str | Learner], task: str) -> dict[str, Learner
 register("mean", "streamlearn.learn.baselines:Mean", REG, "mean of the targets so far")
 register("last-class", "streamlearn.learn.baselines:LastClass", CLF, "label of the previous record")
 register("majority", "streamlearn.learn.baselines:Majority", CLF, "most frequent label so far")
-register("rls", "streamlearn.learn.rls:RLS", REG, "recursive least squares; params forgetting, delta, fit_intercept")
+register(
+    "rls",
+    "streamlearn.learn.rls:RLS",
+    REG,
+    "recursive least squares; params forgetting, delta, fit_intercept",
+)
 register(
     "fast",
     "streamlearn.learn.fast:FastClassifier",
@@ -260,17 +276,53 @@ register(
 
 # window models: scikit-learn refit on the most recent records
 _WINDOW = "refit on the last `size` records every `size*every` records; params size, every, seed"
-register("window-rf", "streamlearn.learn.kinds:window_rf", BOTH, f"random forest {_WINDOW}, n_estimators")
-register("window-gb", "streamlearn.learn.kinds:window_gb", BOTH, f"gradient boosting {_WINDOW}, n_estimators")
-register("window-hgb", "streamlearn.learn.kinds:window_hgb", BOTH, f"histogram gradient boosting {_WINDOW}, max_iter")
-register("window-linear", "streamlearn.learn.kinds:window_linear", BOTH, f"linear/logistic regression {_WINDOW}")
+register(
+    "window-rf", "streamlearn.learn.kinds:window_rf", BOTH, f"random forest {_WINDOW}, n_estimators"
+)
+register(
+    "window-gb",
+    "streamlearn.learn.kinds:window_gb",
+    BOTH,
+    f"gradient boosting {_WINDOW}, n_estimators",
+)
+register(
+    "window-hgb",
+    "streamlearn.learn.kinds:window_hgb",
+    BOTH,
+    f"histogram gradient boosting {_WINDOW}, max_iter",
+)
+register(
+    "window-linear",
+    "streamlearn.learn.kinds:window_linear",
+    BOTH,
+    f"linear/logistic regression {_WINDOW}",
+)
 
 # River
-register("hoeffding", "streamlearn.learn.kinds:hoeffding", BOTH, "Hoeffding tree; params grace_period, max_depth, delta")
-register("hat", "streamlearn.learn.kinds:hat", BOTH, "Hoeffding adaptive tree; params grace_period, seed")
-register("arf", "streamlearn.learn.kinds:arf", BOTH, "adaptive random forest; params n_models, seed")
-register("logreg", "streamlearn.learn.kinds:logreg", CLF, "logistic regression (SGD, one-vs-rest); params lr, l2")
-register("nb", "streamlearn.learn.kinds:nb", CLF, "naive Bayes (Gaussian numbers, counted categories); param alpha")
+register(
+    "hoeffding",
+    "streamlearn.learn.kinds:hoeffding",
+    BOTH,
+    "Hoeffding tree; params grace_period, max_depth, delta",
+)
+register(
+    "hat", "streamlearn.learn.kinds:hat", BOTH, "Hoeffding adaptive tree; params grace_period, seed"
+)
+register(
+    "arf", "streamlearn.learn.kinds:arf", BOTH, "adaptive random forest; params n_models, seed"
+)
+register(
+    "logreg",
+    "streamlearn.learn.kinds:logreg",
+    CLF,
+    "logistic regression (SGD, one-vs-rest); params lr, l2",
+)
+register(
+    "nb",
+    "streamlearn.learn.kinds:nb",
+    CLF,
+    "naive Bayes (Gaussian numbers, counted categories); param alpha",
+)
 register("sgd", "streamlearn.learn.kinds:sgd", REG, "linear regression by SGD; params lr, l2")
 register("pa", "streamlearn.learn.kinds:pa", BOTH, "passive-aggressive; param C")
 

@@ -164,8 +164,13 @@ class RecordBatch:
                 raise ValueError(f"column {k!r} has {arr.shape[:1]} rows, batch has {len(self)}")
             cols[k] = arr
         return RecordBatch(
-            cols, self.origin, self.partitions, self.offsets, self.batch_id,
-            self.position_kind, dict(self.extras),
+            cols,
+            self.origin,
+            self.partitions,
+            self.offsets,
+            self.batch_id,
+            self.position_kind,
+            dict(self.extras),
         )
 
     def position(self, i: int) -> str:

@@ -68,10 +68,14 @@ class Schema:
             raise ConfigError(f"duplicate field names in schema: {self.names}")
         for role, name in (("target", self.target), ("key", self.key)):
             if name is not None and name not in self.names:
-                raise ConfigError(f"{role} {name!r} is not a field (fields: {', '.join(self.names)})")
+                raise ConfigError(
+                    f"{role} {name!r} is not a field (fields: {', '.join(self.names)})"
+                )
         for name in (*(self.features or ()), *self.categorical):
             if name not in self.names:
-                raise ConfigError(f"feature {name!r} is not a field (fields: {', '.join(self.names)})")
+                raise ConfigError(
+                    f"feature {name!r} is not a field (fields: {', '.join(self.names)})"
+                )
         if self.nonfinite not in ("dead-letter", "keep"):
             raise ConfigError("nonfinite policy must be 'dead-letter' or 'keep'")
 
@@ -123,7 +127,16 @@ def literal_schema(n_features: int = 10) -> Schema:
 
 
 HHAR_COLUMNS = (
-    "Index", "Arrival_Time", "Creation_Time", "x", "y", "z", "User", "Model", "Device", "gt",
+    "Index",
+    "Arrival_Time",
+    "Creation_Time",
+    "x",
+    "y",
+    "z",
+    "User",
+    "Model",
+    "Device",
+    "gt",
 )
 
 #: Job 1: the HHAR accelerometer CSV schema.

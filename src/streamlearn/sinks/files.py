@@ -43,7 +43,9 @@ def _table(columns: Mapping[str, np.ndarray]) -> pa.Table:
     return pa.table(arrays)
 
 
-def write_batch_file(folder: Path, batch_id: int, columns: Mapping[str, np.ndarray], format: str) -> Path:
+def write_batch_file(
+    folder: Path, batch_id: int, columns: Mapping[str, np.ndarray], format: str
+) -> Path:
     """Write one batch as ``batch-000042.csv`` (or ``.parquet``), atomically."""
     if format not in FORMATS:
         raise ConfigError(f"file format must be one of {', '.join(FORMATS)}, not {format!r}")
@@ -77,7 +79,9 @@ class PredictionsSink(Sink):
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise ConfigError(f"cannot create predictions folder {self.folder}: {exc.strerror}") from None
+            raise ConfigError(
+                f"cannot create predictions folder {self.folder}: {exc.strerror}"
+            ) from None
 
     def write(self, result: BatchResult) -> None:
         records = result.records

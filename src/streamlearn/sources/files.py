@@ -15,10 +15,10 @@ from typing import IO, Any
 import numpy as np
 import orjson
 
-from streamlearn.errors import ConfigError, SourceError
-from streamlearn.records.batch import RawBatch
 from streamlearn.codecs.delimited import schema_from_header
 from streamlearn.codecs.json_records import infer_json_schema
+from streamlearn.errors import ConfigError, SourceError
+from streamlearn.records.batch import RawBatch
 from streamlearn.records.schema import Schema
 from streamlearn.sources.base import Progress, Source
 from streamlearn.sources.registry import SourceSpec
@@ -167,7 +167,9 @@ class FileSource(Source):
                 lines = chunk.split(b"\n")
                 self._tail = lines.pop()
                 if len(self._tail) > _MAX_LINE:
-                    raise SourceError(f"{self.origin}:{self._line}: line longer than {_MAX_LINE} bytes")
+                    raise SourceError(
+                        f"{self.origin}:{self._line}: line longer than {_MAX_LINE} bytes"
+                    )
             if lines:
                 # Clean: no CR, and no line empty or starting with a blank
                 # (whitespace sorts before text, so the smallest line tells).
@@ -247,7 +249,12 @@ class FileSource(Source):
         return Progress(consumed=self._delivered, total=self.count)
 
     def describe(self) -> dict[str, Any]:
-        return {"kind": self.kind, "path": self.origin, "line": self._line, "records": self._delivered}
+        return {
+            "kind": self.kind,
+            "path": self.origin,
+            "line": self._line,
+            "records": self._delivered,
+        }
 
     def close(self) -> None:
         if self._f is not None:

@@ -19,7 +19,7 @@ import importlib
 import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from streamlearn.errors import ConfigError, MissingExtraError
 
@@ -127,7 +127,9 @@ def build_source(spec: SourceSpec) -> Source:
 
 
 def _usage() -> str:
-    return ", ".join(k.name if k.target is None else f"{k.name}:{k.target}" for k in _KINDS.values())
+    return ", ".join(
+        k.name if k.target is None else f"{k.name}:{k.target}" for k in _KINDS.values()
+    )
 
 
 def parse_source(text: str, **options: object) -> SourceSpec:
@@ -147,7 +149,8 @@ def parse_source(text: str, **options: object) -> SourceSpec:
         raise ConfigError(f"source {name!r} takes no ':' argument")
     if kind.target is not None and not target:
         raise ConfigError(f"source {name!r} needs a target: {name}:{kind.target}")
-    return SourceSpec(kind=name, target=target, **{k: v for k, v in options.items() if v is not None})  # type: ignore[arg-type]
+    given: dict[str, Any] = {k: v for k, v in options.items() if v is not None}
+    return SourceSpec(kind=name, target=target, **given)
 
 
 def is_endless(text: str) -> bool:
@@ -164,8 +167,12 @@ register_source(
     needs=("confluent_kafka", "kafka"),
     summary="a Kafka topic (--bootstrap)",
 )
-register_source("csv", "streamlearn.sources.files:from_spec", target="PATH", summary="a CSV file with a header")
-register_source("json", "streamlearn.sources.files:from_spec", target="PATH", summary="a JSON-lines file")
+register_source(
+    "csv", "streamlearn.sources.files:from_spec", target="PATH", summary="a CSV file with a header"
+)
+register_source(
+    "json", "streamlearn.sources.files:from_spec", target="PATH", summary="a JSON-lines file"
+)
 register_source(
     "linear",
     "streamlearn.sources.generators.course:from_spec",

@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from streamlearn.codecs import make_codec
-from streamlearn.records.batch import RawBatch
 from streamlearn.codecs.base import Codec
+from streamlearn.records.batch import RawBatch
 from streamlearn.sources.base import Progress, Source
 
 __all__ = ["Transcoder"]
@@ -46,7 +46,9 @@ class Transcoder(Source):
             p if (int(part), int(off)) in bad else next(encoded)
             for p, part, off in zip(raw.payloads, raw.partitions, raw.offsets, strict=True)
         ]
-        return RawBatch(raw.origin, payloads, raw.partitions, raw.offsets, raw.keys, raw.position_kind)
+        return RawBatch(
+            raw.origin, payloads, raw.partitions, raw.offsets, raw.keys, raw.position_kind
+        )
 
     @property
     def exhausted(self) -> bool:

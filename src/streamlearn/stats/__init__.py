@@ -13,4 +13,11 @@ from streamlearn.stats.columns import ColumnExtrema, ColumnSums
 from streamlearn.stats.course import course_variance
 from streamlearn.stats.moments import Moments
 
-__all__ = ["ColumnExtrema", "ColumnStatistic", "ColumnSums", "Moments", "as_matrix", "course_variance"]
+__all__ = [
+    "ColumnExtrema",
+    "ColumnStatistic",
+    "ColumnSums",
+    "Moments",
+    "as_matrix",
+    "course_variance",
+]

@@ -1,13 +1,20 @@
-"""Steps applied to each decoded batch: stateless ops, the course's steps, keyed state."""
+"""Steps applied to each decoded batch: stateless ops, the course's steps, keyed state.
+
+Names are imported on first use (keyed steps need pandas).
+"""
 
 from __future__ import annotations
 
-from streamlearn.steps.base import Step, check_unique_ids, user_traceback
-from streamlearn.steps.course import CounterText, FeatureSummary
-from streamlearn.steps.keyed import GLOBAL_KEY, STATS, KeyedState, KeyedStats, KeyedStep
-from streamlearn.steps.save import SaveBatches
-from streamlearn.steps.stateless import Filter, Map, MapColumns, Select
-from streamlearn.steps.store import KeyedStore, LruStore
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from streamlearn.steps.base import Step, check_unique_ids, user_traceback
+    from streamlearn.steps.course import CounterText, FeatureSummary
+    from streamlearn.steps.keyed import GLOBAL_KEY, STATS, KeyedState, KeyedStats, KeyedStep
+    from streamlearn.steps.save import SaveBatches
+    from streamlearn.steps.stateless import Filter, Map, MapColumns, Select
+    from streamlearn.steps.store import KeyedStore, LruStore
 
 __all__ = [
     "GLOBAL_KEY",
@@ -28,3 +35,34 @@ __all__ = [
     "check_unique_ids",
     "user_traceback",
 ]
+
+_HOMES = {
+    "Step": "base",
+    "check_unique_ids": "base",
+    "user_traceback": "base",
+    "CounterText": "course",
+    "FeatureSummary": "course",
+    "GLOBAL_KEY": "keyed",
+    "STATS": "keyed",
+    "KeyedState": "keyed",
+    "KeyedStats": "keyed",
+    "KeyedStep": "keyed",
+    "SaveBatches": "save",
+    "Filter": "stateless",
+    "Map": "stateless",
+    "MapColumns": "stateless",
+    "Select": "stateless",
+    "KeyedStore": "store",
+    "LruStore": "store",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{home}"), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -37,7 +37,12 @@ class CounterText(Step):
     scope: ClassVar[StepKind] = "row"
     default_id = "counter_text"
 
-    def __init__(self, counter: str = "counter", template: str = "record {counter}", step_id: str | None = None):
+    def __init__(
+        self,
+        counter: str = "counter",
+        template: str = "record {counter}",
+        step_id: str | None = None,
+    ):
         self.counter = counter
         self.template = template
         self.step_id = step_id

@@ -162,7 +162,9 @@ class KeyedStats(KeyedStep):
     ) -> None:
         unknown = [s for s in stats if s not in STATS]
         if unknown or not stats:
-            raise ConfigError(f"unknown statistic(s) {', '.join(unknown) or '(none)'}; known: {', '.join(STATS)}")
+            raise ConfigError(
+                f"unknown statistic(s) {', '.join(unknown) or '(none)'}; known: {', '.join(STATS)}"
+            )
         self.stats = tuple(stats)
         self.key = key
         self.columns = tuple(columns) if columns else None
@@ -173,8 +175,7 @@ class KeyedStats(KeyedStep):
     def _pick_columns(self, batch: RecordBatch) -> tuple[str, ...]:
         if self.columns is None:
             chosen = tuple(
-                c for c, v in batch.columns.items()
-                if v.dtype.kind == "f" and c != self.key
+                c for c, v in batch.columns.items() if v.dtype.kind == "f" and c != self.key
             )
             if not chosen:
                 raise ConfigError("no numeric columns for statistics; give --columns")

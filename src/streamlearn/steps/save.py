@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
 from pathlib import Path
+from typing import ClassVar
 
 from streamlearn.records.batch import RecordBatch
 from streamlearn.sinks.files import write_batch_file
@@ -38,5 +38,7 @@ class SaveBatches(Step):
 
     def apply(self, batch: RecordBatch) -> RecordBatch:
         cols = batch.columns if self.columns is None else {c: batch.column(c) for c in self.columns}
-        write_batch_file(self.folder, batch.batch_id + 1, {"offset": batch.offsets, **cols}, self.format)
+        write_batch_file(
+            self.folder, batch.batch_id + 1, {"offset": batch.offsets, **cols}, self.format
+        )
         return batch

@@ -24,7 +24,9 @@ class Map(Step):
 
     scope: ClassVar[StepKind] = "row"
 
-    def __init__(self, fn: Callable[[dict[str, Any]], Mapping[str, Any]], step_id: str | None = None):
+    def __init__(
+        self, fn: Callable[[dict[str, Any]], Mapping[str, Any]], step_id: str | None = None
+    ):
         self.fn = fn
         self.step_id = step_id or name_of(fn, "map")
 
@@ -46,7 +48,9 @@ class MapColumns(Step):
     """Apply ``fn(columns: dict[str, ndarray]) -> dict[str, ndarray]`` to a whole batch."""
 
     def __init__(
-        self, fn: Callable[[Mapping[str, np.ndarray]], Mapping[str, np.ndarray]], step_id: str | None = None
+        self,
+        fn: Callable[[Mapping[str, np.ndarray]], Mapping[str, np.ndarray]],
+        step_id: str | None = None,
     ):
         self.fn = fn
         self.step_id = step_id or name_of(fn, "map_columns")
@@ -96,6 +100,10 @@ class Select(Step):
             raise ConfigError(f"select: no column(s) {', '.join(missing)}")
         return RecordBatch(
             {c: batch.columns[c] for c in self.columns},
-            batch.origin, batch.partitions, batch.offsets, batch.batch_id,
-            batch.position_kind, dict(batch.extras),
+            batch.origin,
+            batch.partitions,
+            batch.offsets,
+            batch.batch_id,
+            batch.position_kind,
+            dict(batch.extras),
         )

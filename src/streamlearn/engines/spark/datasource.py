@@ -29,7 +29,13 @@ from pyspark.sql.types import StructType
 from streamlearn.engines.spark.partitions import RAW_SCHEMA, raw_to_arrow, read_partition
 from streamlearn.engines.spark.planner import Planner, ReaderConfig, make_planner
 
-__all__ = ["FORMAT", "StreamlearnDataSource", "StreamlearnReader", "encode_config"]
+__all__ = [
+    "FORMAT",
+    "StreamlearnDataSource",
+    "StreamlearnReader",
+    "decode_config",
+    "encode_config",
+]
 
 #: the name the data source is registered under
 FORMAT = "streamlearn"

@@ -99,7 +99,9 @@ class SparkEngine(Engine):
             parts = [r for p in planner.partitions(start, end) for r in read_partition(p)]
         finally:
             planner.stop()
-        return RawBatch.concat(parts) if parts else RawBatch.empty(source.origin, source.position_kind)
+        return (
+            RawBatch.concat(parts) if parts else RawBatch.empty(source.origin, source.position_kind)
+        )
 
     def open(
         self, pipeline: Pipeline, source: Source, saved: Checkpoint | None, checkpoint: Path | None
@@ -123,15 +125,25 @@ class SparkEngine(Engine):
         config = ReaderConfig(ref, pipeline.batch_size, cap, cores_of(self.master))
 
         state = DriverState.from_checkpoint(saved)
-        spark_ckpt = str(checkpoint / "spark") if checkpoint else tempfile.mkdtemp(prefix="streamlearn-spark-")
+        spark_ckpt = (
+            str(checkpoint / "spark")
+            if checkpoint
+            else tempfile.mkdtemp(prefix="streamlearn-spark-")
+        )
         if state.spark_batch >= 0 and not (Path(spark_ckpt) / "offsets").is_dir():
-            raise ConfigError(f"{spark_ckpt} is missing: the learners would see records twice; use a new --checkpoint")
+            raise ConfigError(
+                f"{spark_ckpt} is missing: the learners would see records twice; use a new --checkpoint"
+            )
         # keyed steps whose input is row-wise keep their state in Spark; others stay on the driver
         steps = pipeline.steps
-        keyed = state.keyed if state.keyed is not None else [
-            i for i, s in enumerate(steps) if isinstance(s, KeyedStep) and row_wise(steps[:i])
-        ]
-        mirrors = {i: KeyedMirror(steps[i]) for i in keyed if isinstance(steps[i], KeyedStep)}
+        keyed = (
+            state.keyed
+            if state.keyed is not None
+            else [
+                i for i, s in enumerate(steps) if isinstance(s, KeyedStep) and row_wise(steps[:i])
+            ]
+        )
+        mirrors = {i: KeyedMirror(s) for i in keyed if isinstance(s := steps[i], KeyedStep)}
         driver_steps: list[Step] = [mirrors.get(i, s) for i, s in enumerate(steps)]
         processor = BatchProcessor(pipeline, source, driver_steps)
         if saved is not None:
@@ -146,9 +158,13 @@ class SparkEngine(Engine):
         state.keyed = sorted(mirrors)
         plan = None
         if processor.codec is not None:
-            plan = WorkerPlan.build(processor.format, processor.codec.schema, steps, source.origin, source.position_kind)
+            plan = WorkerPlan.build(
+                processor.format, processor.codec.schema, steps, source.origin, source.position_kind
+            )
         jvm_kafka = self._jvm_kafka(spark, source)
-        predictor = BatchPredictor(spark, plan, processor, bool(mirrors)) if distribute and plan else None
+        predictor = (
+            BatchPredictor(spark, plan, processor, bool(mirrors)) if distribute and plan else None
+        )
 
         df = source_frame(spark, config, source, jvm_kafka)
         if mirrors:
@@ -158,7 +174,9 @@ class SparkEngine(Engine):
             "master": self.master,
             "spark": {
                 "startup_s": startup,
-                "kafka_reader": ("jvm" if jvm_kafka else "python") if source.replay == "log" else None,
+                "kafka_reader": ("jvm" if jvm_kafka else "python")
+                if source.replay == "log"
+                else None,
                 "keyed_steps_in_spark": [steps[i].step_id for i in sorted(mirrors)],
             },
         }
@@ -168,8 +186,16 @@ class SparkEngine(Engine):
                 shutil.rmtree(spark_ckpt, ignore_errors=True)
 
         feed = SparkFeed(
-            processor, source, None, state, mirrors, predictor, until,
-            cap if jvm_kafka else None, entries, cleanup,
+            processor,
+            source,
+            None,
+            state,
+            mirrors,
+            predictor,
+            until,
+            cap if jvm_kafka else None,
+            entries,
+            cleanup,
         )
         stream = df.writeStream.foreachBatch(feed.on_batch).option("checkpointLocation", spark_ckpt)
         if mirrors:

@@ -133,7 +133,11 @@ class SparkFeed(Feed):
         self.predictor = predictor
         self.until = until
         self.cap = cap
-        self.total = min(source.count, cap) if source.count is not None and cap is not None else (source.count or cap)
+        self.total = (
+            min(source.count, cap)
+            if source.count is not None and cap is not None
+            else (source.count or cap)
+        )
         self.entries = entries
         self._cleanup = cleanup
         self.query: Any = None
@@ -192,7 +196,12 @@ class SparkFeed(Feed):
         kinds = table.column("_kind")
         notes = table.filter(pc.not_equal(kinds, 0)).to_pydict()
         for kind, step, key, part, off, blob in zip(
-            notes["_kind"], notes["_step"], notes["_key"], notes["partition"], notes["offset"], notes["_blob"],
+            notes["_kind"],
+            notes["_step"],
+            notes["_key"],
+            notes["partition"],
+            notes["offset"],
+            notes["_blob"],
             strict=True,
         ):
             if kind == ERROR and step < 0:
@@ -222,7 +231,8 @@ class SparkFeed(Feed):
                     raise translate_failure(failure)
                 return
             if waiting_since is None and (
-                self.query.lastProgress is not None or self.query.status.get("message", "").startswith("Waiting")
+                self.query.lastProgress is not None
+                or self.query.status.get("message", "").startswith("Waiting")
             ):
                 waiting_since = time.monotonic()
             quiet = time.monotonic() - max(self._last_data, waiting_since or time.monotonic())
@@ -305,5 +315,10 @@ def _order(table: pa.Table) -> np.ndarray:
 
 def _empty(origin: str, position_kind: str, batch_id: int) -> RecordBatch:
     return RecordBatch(
-        {}, origin, np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int64), batch_id, position_kind  # type: ignore[arg-type]
+        {},
+        origin,
+        np.zeros(0, dtype=np.int32),
+        np.zeros(0, dtype=np.int64),
+        batch_id,
+        position_kind,  # type: ignore[arg-type]
     )

@@ -34,7 +34,16 @@ from streamlearn.records.batch import RecordBatch
 from streamlearn.steps.base import Step
 from streamlearn.steps.keyed import KeyedStats, KeyedStep
 
-__all__ = ["KEYED_SCHEMA", "STATE_SCHEMA", "KeyedMirror", "KeyedRow", "make_tagger", "make_updater"]
+__all__ = [
+    "KEYED_SCHEMA",
+    "STATE_SCHEMA",
+    "KeyedMirror",
+    "KeyedRow",
+    "error_info",
+    "make_tagger",
+    "make_updater",
+    "rebuild_error",
+]
 
 DATA, STATE, EVICTED, ERROR, INPUT = 0, 1, 2, 3, 4
 KEYED_SCHEMA = (
@@ -49,13 +58,20 @@ def error_info(exc: BaseException) -> dict[str, Any]:
     """A picklable account of an exception raised on an executor."""
     if isinstance(exc, UserCodeError):
         return {
-            "user": True, "step": exc.step, "record": exc.record, "traceback": exc.user_traceback,
-            "key": exc.key, "position": exc.position,
+            "user": True,
+            "step": exc.step,
+            "record": exc.record,
+            "traceback": exc.user_traceback,
+            "key": exc.key,
+            "position": exc.position,
         }
     message = exc.args[0] if len(exc.args) == 1 else str(exc)
     return {
-        "user": False, "type": type(exc).__name__, "module": type(exc).__module__,
-        "message": message, "traceback": "".join(traceback.format_exception(exc)),
+        "user": False,
+        "type": type(exc).__name__,
+        "module": type(exc).__module__,
+        "message": message,
+        "traceback": "".join(traceback.format_exception(exc)),
     }
 
 
@@ -63,7 +79,12 @@ def rebuild_error(info: dict[str, Any], batch_id: int) -> BaseException:
     """The exception the local engine would raise, from :func:`error_info`."""
     if info["user"]:
         return UserCodeError(
-            info["step"], batch_id + 1, info["record"], info["traceback"], info["key"], info["position"]
+            info["step"],
+            batch_id + 1,
+            info["record"],
+            info["traceback"],
+            info["key"],
+            info["position"],
         )
     name, module, message = info["type"], info["module"], info["message"]
     cls = getattr(sl_errors, name, None) if module == sl_errors.__name__ else None
@@ -91,24 +112,32 @@ def _note(kind: int, step: int, key: str, partition: int, offset: int, blob: byt
         {
             "partition": np.array([partition], dtype=np.int32),
             "offset": np.array([offset], dtype=np.int64),
-            "payload": [None], "key": [None],
+            "payload": [None],
+            "key": [None],
             "_kind": np.array([kind], dtype=np.int32),
             "_step": np.array([step], dtype=np.int32),
-            "_key": [key], "_blob": [blob],
+            "_key": [key],
+            "_blob": [blob],
         },
         columns=_COLUMNS,
     )
 
 
-def make_tagger(plan: WorkerPlan, keyed: list[int]) -> Callable[[Iterator[pd.DataFrame]], Iterator[pd.DataFrame]]:
+def make_tagger(
+    plan: WorkerPlan, keyed: list[int]
+) -> Callable[[Iterator[pd.DataFrame]], Iterator[pd.DataFrame]]:
     """The ``mapInPandas`` function: each record, plus one copy per keyed step with its key."""
 
     def tag(chunks: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         for pdf in chunks:
-            buckets = [f"{p}:{o // 4096 % 4}" for p, o in zip(pdf["partition"], pdf["offset"], strict=True)]
+            buckets = [
+                f"{p}:{o // 4096 % 4}" for p, o in zip(pdf["partition"], pdf["offset"], strict=True)
+            ]
             yield _rows(pdf, DATA, -1, buckets)
             raw = raw_from_pandas(pdf, plan.origin, plan.position_kind)
-            index = pd.MultiIndex.from_arrays([pdf["partition"].to_numpy(), pdf["offset"].to_numpy()])
+            index = pd.MultiIndex.from_arrays(
+                [pdf["partition"].to_numpy(), pdf["offset"].to_numpy()]
+            )
             done, stage = 0, keyed[0] if keyed else 0
             try:
                 batch = plan.decode(raw)
@@ -118,18 +147,26 @@ def make_tagger(plan: WorkerPlan, keyed: list[int]) -> Callable[[Iterator[pd.Dat
                     step = plan.steps[stage]
                     assert isinstance(step, KeyedStep)
                     keys = step.keys_of(batch)
-                    where = index.get_indexer(pd.MultiIndex.from_arrays([batch.partitions, batch.offsets]))
+                    where = index.get_indexer(
+                        pd.MultiIndex.from_arrays([batch.partitions, batch.offsets])
+                    )
                     yield _rows(pdf.iloc[where], INPUT, stage, [repr(k) for k in keys])
             except Exception as exc:
                 # the driver raises it when it reaches this step, as the local engine would
                 # (step -1: it passes the keyed operator untouched; the key names the step)
-                first = (int(pdf["partition"].iloc[0]), int(pdf["offset"].iloc[0])) if len(pdf) else (0, 0)
+                first = (
+                    (int(pdf["partition"].iloc[0]), int(pdf["offset"].iloc[0]))
+                    if len(pdf)
+                    else (0, 0)
+                )
                 yield _note(ERROR, -1, f"error:{stage}", *first, cloudpickle.dumps(error_info(exc)))
 
     return tag
 
 
-def make_updater(plan: WorkerPlan, timeout_ms: int) -> Callable[[Any, Iterator[pd.DataFrame], Any], Iterator[pd.DataFrame]]:
+def make_updater(
+    plan: WorkerPlan, timeout_ms: int
+) -> Callable[[Any, Iterator[pd.DataFrame], Any], Iterator[pd.DataFrame]]:
     """The ``applyInPandasWithState`` function: one key of one keyed step, one micro-batch."""
 
     configured = {i: getattr(s, "columns", None) for i, s in enumerate(plan.steps)}
@@ -142,10 +179,14 @@ def make_updater(plan: WorkerPlan, timeout_ms: int) -> Callable[[Any, Iterator[p
         if state.hasTimedOut:
             saved = cloudpickle.loads(state.get[0])
             state.remove()
-            blob = cloudpickle.dumps({"states": {}, "dropped": list(saved["states"]), "evicted": True})
+            blob = cloudpickle.dumps(
+                {"states": {}, "dropped": list(saved["states"]), "evicted": True}
+            )
             yield _note(EVICTED, stage, key_text, -1, -1, blob)
             return
-        pdf = pd.concat(list(chunks), ignore_index=True).sort_values(["partition", "offset"], kind="stable")
+        pdf = pd.concat(list(chunks), ignore_index=True).sort_values(
+            ["partition", "offset"], kind="stable"
+        )
         first = (int(pdf["partition"].iloc[0]), int(pdf["offset"].iloc[0]))
         saved = cloudpickle.loads(state.get[0]) if state.exists else {"states": {}, "columns": None}
         template = plan.steps[stage]
@@ -157,7 +198,9 @@ def make_updater(plan: WorkerPlan, timeout_ms: int) -> Callable[[Any, Iterator[p
             # the key's own choice, else the step's setting (an earlier call may have picked)
             step.columns = saved["columns"] or configured[stage]
         try:
-            batch = plan.transform(plan.decode(raw_from_pandas(pdf, plan.origin, plan.position_kind)), stage)
+            batch = plan.transform(
+                plan.decode(raw_from_pandas(pdf, plan.origin, plan.position_kind)), stage
+            )
             step.apply(batch)
         except Exception as exc:
             yield _note(ERROR, stage, key_text, *first, cloudpickle.dumps(error_info(exc)))

@@ -41,7 +41,12 @@ SourceRef = SourceSpec | Source
 #: the rows of the data source, in Spark's DDL
 RAW_SCHEMA = "partition int, offset long, payload binary, key binary"
 ARROW_SCHEMA = pa.schema(
-    [("partition", pa.int32()), ("offset", pa.int64()), ("payload", pa.binary()), ("key", pa.binary())]
+    [
+        ("partition", pa.int32()),
+        ("offset", pa.int64()),
+        ("payload", pa.binary()),
+        ("key", pa.binary()),
+    ]
 )
 #: rows per Arrow batch handed to Spark
 ARROW_ROWS = 10_000

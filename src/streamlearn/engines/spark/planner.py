@@ -11,17 +11,30 @@ reads what they plan, on the executors.
 from __future__ import annotations
 
 import math
-
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
 
-from streamlearn.engines.spark.partitions import IndexRange, Payloads, SourceRef, fresh_source, unpaced
+from streamlearn.engines.spark.partitions import (
+    IndexRange,
+    Payloads,
+    SourceRef,
+    fresh_source,
+    unpaced,
+)
 from streamlearn.records.batch import RawBatch
 from streamlearn.sources.base import Source
 from streamlearn.sources.pacing import Pacer
 
-__all__ = ["Planner", "ReaderConfig", "make_planner", "split_lag"]
+__all__ = [
+    "GenericPlanner",
+    "IndexPlanner",
+    "KafkaPlanner",
+    "Planner",
+    "ReaderConfig",
+    "make_planner",
+    "split_lag",
+]
 
 #: the smallest range worth a Spark task of its own
 MIN_CHUNK = 20_000
@@ -154,7 +167,9 @@ class GenericPlanner(Planner):
         while (want < 0 or got < want) and not source.exhausted:
             # AvailableNow ends at the first empty answer: a bounded source is
             # polled until it is exhausted, as the local engine's bounded runs do
-            raw = source.read(65_536 if want < 0 else want - got, POLL_S if self.available_now else 0.0)
+            raw = source.read(
+                65_536 if want < 0 else want - got, POLL_S if self.available_now else 0.0
+            )
             if not len(raw):
                 if self.available_now:
                     continue

@@ -24,8 +24,8 @@ import pandas as pd
 import pyarrow as pa
 from pyspark import cloudpickle
 
-from streamlearn.process import BatchProcessor
 from streamlearn.engines.spark.worker import WorkerPlan, raw_from_pandas, row_wise
+from streamlearn.process import BatchProcessor
 from streamlearn.steps.base import Step
 
 __all__ = ["BatchPredictor"]
@@ -42,10 +42,16 @@ def _predict_fn(
             cols = {f"_p{j}": pd.array([None] * len(pdf), dtype=kind) for j in range(len(names))}
             mine = pdf[pdf["_kind"] == 0] if keyed else pdf
             try:
-                batch = plan.transform(plan.decode(raw_from_pandas(mine, plan.origin, plan.position_kind)))
+                batch = plan.transform(
+                    plan.decode(raw_from_pandas(mine, plan.origin, plan.position_kind))
+                )
                 if len(batch):
-                    index = pd.MultiIndex.from_arrays([pdf["partition"].to_numpy(), pdf["offset"].to_numpy()])
-                    where = index.get_indexer(pd.MultiIndex.from_arrays([batch.partitions, batch.offsets]))
+                    index = pd.MultiIndex.from_arrays(
+                        [pdf["partition"].to_numpy(), pdf["offset"].to_numpy()]
+                    )
+                    where = index.get_indexer(
+                        pd.MultiIndex.from_arrays([batch.partitions, batch.offsets])
+                    )
                     X = encoder.transform(batch.columns, len(batch))
                     for j, name in enumerate(names):
                         cols[f"_p{j}"][where] = models[name].predict_many(X)
@@ -81,7 +87,9 @@ class _Precomputed:
 class BatchPredictor:
     """Runs prediction of a batch-granularity race on the executors."""
 
-    def __init__(self, spark: Any, plan: WorkerPlan, processor: BatchProcessor, keyed: bool) -> None:
+    def __init__(
+        self, spark: Any, plan: WorkerPlan, processor: BatchProcessor, keyed: bool
+    ) -> None:
         self.spark = spark
         self.plan = plan
         self.processor = processor
@@ -91,7 +99,9 @@ class BatchPredictor:
     @staticmethod
     def applies(processor: BatchProcessor, steps: Sequence[Step]) -> bool:
         """Batch granularity, and ``steps`` give the same rows on part of a batch."""
-        return processor.race is not None and processor.race.granularity == "batch" and row_wise(steps)
+        return (
+            processor.race is not None and processor.race.granularity == "batch" and row_wise(steps)
+        )
 
     def ready(self) -> bool:
         # the first batch sets up features and learners: it is predicted on the driver
@@ -108,7 +118,9 @@ class BatchPredictor:
         self.release()
         self._broadcast = self.spark.sparkContext.broadcast(blob)
         kind = LongType() if race.task == "classification" else DoubleType()
-        fields = list(df.schema.fields) + [StructField(f"_p{j}", kind, True) for j in range(len(names))]
+        fields = list(df.schema.fields) + [
+            StructField(f"_p{j}", kind, True) for j in range(len(names))
+        ]
         fn = _predict_fn(self.plan, self._broadcast, names, self.keyed)
         return df.mapInPandas(fn, StructType(fields))
 

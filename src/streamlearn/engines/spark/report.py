@@ -30,7 +30,9 @@ def final_offset(query: Any) -> dict[str, Any] | None:
     return end if isinstance(end, dict) else None
 
 
-def describe_source(source: Source, state: DriverState, end: dict[str, Any] | None) -> dict[str, Any]:
+def describe_source(
+    source: Source, state: DriverState, end: dict[str, Any] | None
+) -> dict[str, Any]:
     """The metrics JSON's ``source``, with the keys the local engine's source gives."""
     if source.replay == "log":
         topic: str = source.topic  # type: ignore[attr-defined]

@@ -46,7 +46,9 @@ class WorkerPlan:
     _codec: Codec | None = field(default=None, repr=False, compare=False)
 
     @classmethod
-    def build(cls, format: str, schema: Schema, steps: Sequence[Step], origin: str, position_kind: str) -> WorkerPlan:
+    def build(
+        cls, format: str, schema: Schema, steps: Sequence[Step], origin: str, position_kind: str
+    ) -> WorkerPlan:
         light = [s.fresh() if isinstance(s, KeyedStep) else s for s in steps]
         return cls(format, schema, light, origin, position_kind)
 
@@ -79,7 +81,9 @@ class WorkerPlan:
         return batch
 
 
-def raw_from_pandas(pdf: pd.DataFrame, origin: str, position_kind: str, sort: bool = False) -> RawBatch:
+def raw_from_pandas(
+    pdf: pd.DataFrame, origin: str, position_kind: str, sort: bool = False
+) -> RawBatch:
     """A raw batch from the data source's columns (``partition, offset, payload, key``)."""
     if sort and len(pdf):
         pdf = pdf.sort_values(["partition", "offset"], kind="stable")

@@ -25,8 +25,6 @@ from streamlearn.errors import ConfigError
 from streamlearn.records.batch import RawBatch
 from streamlearn.records.schema import HHAR_COLUMNS, HHAR_SCHEMA
 from streamlearn.sources.base import Progress, Source
-from streamlearn.sources.pacing import Pacer
-from streamlearn.sources.registry import SourceSpec
 from streamlearn.sources.generators.activity_sessions import (
     DEVICES,
     LABELS,
@@ -35,6 +33,8 @@ from streamlearn.sources.generators.activity_sessions import (
     sessions,
 )
 from streamlearn.sources.generators.activity_text import csv_lines
+from streamlearn.sources.pacing import Pacer
+from streamlearn.sources.registry import SourceSpec
 
 __all__ = [
     "DEVICES",
@@ -75,11 +75,31 @@ def _generate(start: int, count: int, seed: int) -> dict[str, np.ndarray]:
     out["index"] = np.arange(start, start + count, dtype=np.int64)
     out["micro"] = np.empty((count, 3), np.int64)
     _signal(
-        start, _noise(seed, start, count), c["start"], c["t0"], c["period"], c["user"],
-        c["label"], c["pick"], c["posture"], c["amp"], c["freq"], c["bounce"], c["fore"],
-        c["phase"], table.dev_lean, table.dev_gain, table.dev_bias, table.dev_noise,
-        table.dev_clock, out["arrival"], out["creation"], out["micro"], out["user"],
-        out["device"], out["label"],
+        start,
+        _noise(seed, start, count),
+        c["start"],
+        c["t0"],
+        c["period"],
+        c["user"],
+        c["label"],
+        c["pick"],
+        c["posture"],
+        c["amp"],
+        c["freq"],
+        c["bounce"],
+        c["fore"],
+        c["phase"],
+        table.dev_lean,
+        table.dev_gain,
+        table.dev_bias,
+        table.dev_noise,
+        table.dev_clock,
+        out["arrival"],
+        out["creation"],
+        out["micro"],
+        out["user"],
+        out["device"],
+        out["label"],
     )
     return out
 
@@ -89,10 +109,31 @@ _A = np.ndarray  # the compiled kernel takes many arrays
 
 @njit(cache=True, nogil=True)
 def _signal(
-    start: int, u: _A, s_start: _A, t0: _A, period: _A, user: _A, label: _A, pick: _A,
-    posture: _A, amp: _A, freq: _A, bounce: _A, fore: _A, phase: _A, dev_lean: _A,
-    dev_gain: _A, dev_bias: _A, dev_noise: _A, dev_clock: _A, arrival: _A, creation: _A,
-    micro: _A, users: _A, devices: _A, labels: _A,
+    start: int,
+    u: _A,
+    s_start: _A,
+    t0: _A,
+    period: _A,
+    user: _A,
+    label: _A,
+    pick: _A,
+    posture: _A,
+    amp: _A,
+    freq: _A,
+    bounce: _A,
+    fore: _A,
+    phase: _A,
+    dev_lean: _A,
+    dev_gain: _A,
+    dev_bias: _A,
+    dev_noise: _A,
+    dev_clock: _A,
+    arrival: _A,
+    creation: _A,
+    micro: _A,
+    users: _A,
+    devices: _A,
+    labels: _A,
 ) -> None:
     """The per-row model, compiled: one pass over the rows, no temporaries."""
     s = np.searchsorted(s_start, start, side="right") - 1
@@ -133,10 +174,16 @@ def activity_rows(start: int, count: int, seed: int = 0) -> dict[str, np.ndarray
     CSV text holds) and text columns ``object`` arrays of ``str``.
     """
     g = _generate(int(start), int(count), int(seed))
-    xyz = np.ascontiguousarray(g["micro"].T) / 1e6  # exactly the double nearest to the six-decimal text
+    xyz = (
+        np.ascontiguousarray(g["micro"].T) / 1e6
+    )  # exactly the double nearest to the six-decimal text
     return {
-        "Index": g["index"], "Arrival_Time": g["arrival"], "Creation_Time": g["creation"],
-        "x": xyz[0], "y": xyz[1], "z": xyz[2],
+        "Index": g["index"],
+        "Arrival_Time": g["arrival"],
+        "Creation_Time": g["creation"],
+        "x": xyz[0],
+        "y": xyz[1],
+        "z": xyz[2],
         "User": np.array(USERS, dtype=object)[g["user"]],
         "Model": np.array(MODELS, dtype=object)[g["device"] // 2],
         "Device": np.array(DEVICES, dtype=object)[g["device"]],
@@ -230,8 +277,12 @@ _DAMAGE = {  # how write_hhar_csv breaks a line (its fields split on commas)
 
 
 def write_hhar_csv(
-    path: str | os.PathLike[str], count: int, seed: int = 0,
-    malformed: int | Mapping[int, str] = 0, *, crlf: bool = False,
+    path: str | os.PathLike[str],
+    count: int,
+    seed: int = 0,
+    malformed: int | Mapping[int, str] = 0,
+    *,
+    crlf: bool = False,
 ) -> list[int]:
     """Write ``count`` activity rows, with a header, as an HHAR CSV file.
 

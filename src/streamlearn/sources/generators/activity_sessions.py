@@ -23,10 +23,17 @@ LABELS = ("stand", "sit", "walk", "bike", "stairsup", "stairsdown", "null")
 _RATE_HZ = np.array([200.0, 150.0, 100.0, 50.0])  # per model, as in HHAR
 _NOISE = np.array([0.04, 0.07, 0.10, 0.16])  # per model, m/s^2
 # Posture: where gravity points in the phone's frame, per activity (null: mixed).
-_POSTURE = np.array([
-    [0.05, 0.99, 0.08], [0.35, 0.55, 0.76], [0.12, 0.95, 0.28], [0.25, 0.70, 0.67],
-    [0.10, 0.85, 0.52], [0.02, 0.96, -0.25], [0.0, 0.0, 0.0],
-])
+_POSTURE = np.array(
+    [
+        [0.05, 0.99, 0.08],
+        [0.35, 0.55, 0.76],
+        [0.12, 0.95, 0.28],
+        [0.25, 0.70, 0.67],
+        [0.10, 0.85, 0.52],
+        [0.02, 0.96, -0.25],
+        [0.0, 0.0, 0.0],
+    ]
+)
 _AMP = np.array([0.25, 0.12, 2.6, 1.3, 1.9, 3.8, 0.0])  # rhythm strength, m/s^2
 _FREQ = np.array([0.30, 0.25, 1.9, 1.25, 1.55, 2.15, 0.0])  # rhythm frequency, Hz
 _EPOCH_NS = 1_424_696_633_908 * 1_000_000  # HHAR's recording days (Feb 2015)
@@ -110,7 +117,11 @@ class Sessions:
         return {
             "start": row0 + np.cumsum(length) - length,
             "t0": ns0 + ends - length * period - gap,
-            "user": user, "label": label, "period": period, "pick": pick, "posture": posture,
+            "user": user,
+            "label": label,
+            "period": period,
+            "pick": pick,
+            "posture": posture,
             "amp": amp * self.user_amp[user] * rng.uniform(0.85, 1.15, k),
             "freq": freq * self.user_pace[user] * rng.uniform(0.92, 1.08, k),
             "bounce": _unit(_unit(posture) + rng.normal(0.0, 0.15, (k, 3))),

@@ -10,34 +10,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from streamlearn.codecs.digits import put_int
 from streamlearn.sources.generators.activity_sessions import DEVICES, LABELS, MODELS, USERS
 
 __all__ = ["csv_lines"]
-
-_POW10 = np.array([10**k for k in range(19)], dtype=np.int64)
-_PAIRS = np.frombuffer(b"".join(b"%02d" % i for i in range(100)), dtype=np.uint8)
-
-
-@njit(cache=True, nogil=True)
-def _put_int(out: np.ndarray, pos: int, v: int) -> int:
-    """Digits of ``v >= 0`` at ``out[pos:]``; returns the end."""
-    n = 1
-    while n < 19 and v >= _POW10[n]:
-        n += 1
-    j = pos + n
-    while v >= 100:  # two digits per division
-        q = v // 100
-        r = 2 * (v - 100 * q)
-        out[j - 1] = _PAIRS[r + 1]
-        out[j - 2] = _PAIRS[r]
-        j -= 2
-        v = q
-    if v >= 10:
-        out[j - 1] = _PAIRS[2 * v + 1]
-        out[j - 2] = _PAIRS[2 * v]
-    else:
-        out[j - 1] = 48 + v
-    return pos + n
 
 
 @njit(cache=True, nogil=True)
@@ -47,7 +23,7 @@ def _put_micro(out: np.ndarray, pos: int, v: int) -> int:
         out[pos] = 45
         pos += 1
         v = -v
-    pos = _put_int(out, pos, v // 1_000_000)
+    pos = put_int(out, pos, v // 1_000_000)
     out[pos] = 46  # "."
     frac, width = v % 1_000_000, 6
     if frac == 0:
@@ -64,16 +40,22 @@ def _put_micro(out: np.ndarray, pos: int, v: int) -> int:
 
 @njit(cache=True, nogil=True)
 def _format(
-    index: np.ndarray, arrival: np.ndarray, creation: np.ndarray, micro: np.ndarray,
-    combo: np.ndarray, suffix: np.ndarray, suffix_len: np.ndarray, out: np.ndarray,
+    index: np.ndarray,
+    arrival: np.ndarray,
+    creation: np.ndarray,
+    micro: np.ndarray,
+    combo: np.ndarray,
+    suffix: np.ndarray,
+    suffix_len: np.ndarray,
+    out: np.ndarray,
 ) -> int:
     pos = 0
     for i in range(index.shape[0]):
-        pos = _put_int(out, pos, index[i])
+        pos = put_int(out, pos, index[i])
         out[pos] = 44  # ","
-        pos = _put_int(out, pos + 1, arrival[i])
+        pos = put_int(out, pos + 1, arrival[i])
         out[pos] = 44
-        pos = _put_int(out, pos + 1, creation[i])
+        pos = put_int(out, pos + 1, creation[i])
         for a in range(3):
             out[pos] = 44
             pos = _put_micro(out, pos + 1, micro[i, a])
@@ -89,7 +71,9 @@ def _format(
 def _suffix_table() -> tuple[np.ndarray, np.ndarray]:
     texts = [
         f"{u},{MODELS[d // 2]},{DEVICES[d]},{lab}\n".encode()
-        for u in USERS for d in range(len(DEVICES)) for lab in LABELS
+        for u in USERS
+        for d in range(len(DEVICES))
+        for lab in LABELS
     ]
     table = np.zeros((len(texts), max(map(len, texts))), dtype=np.uint8)
     for i, t in enumerate(texts):

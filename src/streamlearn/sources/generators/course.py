@@ -201,7 +201,9 @@ class _CourseSource(Source):
     format = "literal"
     replay = "index"
 
-    def __init__(self, count: int | None = None, seed: int = SEED, rate: float | None = None) -> None:
+    def __init__(
+        self, count: int | None = None, seed: int = SEED, rate: float | None = None
+    ) -> None:
         if count is not None and count < 0:
             raise ConfigError(f"--count must be >= 0, not {count}")
         self.pacer = Pacer(rate)

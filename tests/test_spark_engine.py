@@ -469,7 +469,8 @@ def test_missing_file_is_one_clear_error_before_spark_starts(tmp_path: Path) -> 
 def test_kafka_available_now_drains_the_topic_in_limited_batches(
     spark_session: Any, broker: Any, topic: str
 ) -> None:
-    from streamlearn.kafka.producer import KafkaWriter, produce_from_source
+    from streamlearn.kafka.produce import produce_from_source
+    from streamlearn.kafka.producer import KafkaWriter
     from streamlearn.sources.generators.course import LinearSource
 
     src = LinearSource(count=11_000)

@@ -10,8 +10,9 @@ the ``streamlearn`` command start fast.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from streamlearn._lazy import exports
 
 if TYPE_CHECKING:
     from streamlearn.errors import ConfigError, SourceError, StreamlearnError, UserCodeError
@@ -48,13 +49,4 @@ _HOMES = {
     "parse_source": "streamlearn.sources.registry",
 }
 
-
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(home), name)
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = exports(__name__, _HOMES, __all__)

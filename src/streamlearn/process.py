@@ -28,6 +28,7 @@ from streamlearn.records.schema import Schema
 from streamlearn.sinks.base import BatchResult
 from streamlearn.sources.base import Source
 from streamlearn.steps.base import Step
+from streamlearn.summary import RunSummary
 
 __all__ = ["BatchProcessor"]
 
@@ -180,45 +181,38 @@ class BatchProcessor:
                 out[step.step_id] = described
         return out
 
-    def final_summary(
-        self, engine: str, elapsed_s: float, source: dict[str, Any]
-    ) -> dict[str, Any]:
+    def final_summary(self, engine: str, elapsed_s: float, source: dict[str, Any]) -> RunSummary:
         """The metrics-JSON document at the end of a run, the same for every engine."""
         out = self.summary()
-        out.update(
-            engine=engine,
-            elapsed_s=elapsed_s,
-            records_per_s=self.consumed / elapsed_s if elapsed_s > 0 else 0.0,
-            source=source,
-        )
+        out["engine"] = engine
+        out["elapsed_s"] = elapsed_s
+        out["records_per_s"] = self.consumed / elapsed_s if elapsed_s > 0 else 0.0
+        out["source"] = source
         keyed = self.steps_summary()
         if keyed:
             out["stats"] = keyed
         return out
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> RunSummary:
         """The run's counters and the race's standings so far."""
-        out: dict[str, Any] = {
+        race = self.race
+        models = race.metrics() if race is not None else {}
+        return {
             "task": self.pipeline.task,
             "records_consumed": self.consumed,
             "records_predicted": self.predicted,
             "records_filtered": self.filtered,
             "dead_letters": self.dead,
+            "cold_start": max((m["cold_start"] for m in models.values()), default=0),
             "batches": self.batches,
             "granularity": self.pipeline.granularity,
             "batch_size": self.pipeline.batch_size,
             "train_budget": self.pipeline.train_budget,
+            "models": models,
+            "champion": race.champion if race is not None else None,
+            "leaderboard": [s.row() for s in race.leaderboard()] if race is not None else [],
+            "significance": race.significance() if race is not None else None,
         }
-        if self.race is not None:
-            models = self.race.metrics()
-            out["models"] = models
-            out["cold_start"] = max((m["cold_start"] for m in models.values()), default=0)
-            out["champion"] = self.race.champion
-            out["leaderboard"] = [s.__dict__ for s in self.race.leaderboard()]
-            out["significance"] = self.race.significance()
-        else:
-            out.update(models={}, cold_start=0, champion=None, leaderboard=[], significance=None)
-        return out
 
     # -- checkpoints ----------------------------------------------------------------
     def snapshot(self) -> bytes:

@@ -12,6 +12,7 @@ from streamlearn.sinks.base import Sink
 from streamlearn.sinks.deadletters import DeadLetterFile
 from streamlearn.sinks.files import PredictionsSink
 from streamlearn.sinks.metrics import write_metrics_json
+from streamlearn.summary import RunSummary
 
 __all__ = ["run"]
 
@@ -27,7 +28,7 @@ def run(
     checkpoint_every: int = 1,
     observer: Observer | None = None,
     **engine_options: Any,
-) -> dict[str, Any]:
+) -> RunSummary:
     """Run ``pipeline`` to its end and return the final metrics.
 
     Examples

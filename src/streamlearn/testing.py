@@ -21,6 +21,7 @@ import numpy as np
 from streamlearn.learn.base import NO_CLASS, Learner
 from streamlearn.sinks.memory import ListSink
 from streamlearn.sources.memory import MemorySource
+from streamlearn.types import Task
 
 __all__ = ["ListSink", "MemorySource", "SpyLearner"]
 
@@ -33,7 +34,7 @@ class SpyLearner(Learner):
     predict or learn a record twice.
     """
 
-    def __init__(self, task: str = "regression", id_column: int = 0) -> None:
+    def __init__(self, task: Task = "regression", id_column: int = 0) -> None:
         super().__init__()
         self._params: dict[str, Any] = {"task": task, "id_column": id_column}
         self.task = task  # type: ignore[misc]

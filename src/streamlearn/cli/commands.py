@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import time
 from pathlib import Path
 from typing import Any
 
@@ -137,14 +136,13 @@ def stats_command(p: StatsOptions) -> None:
 def produce_command(p: ProduceOptions) -> None:
     if importlib.util.find_spec("confluent_kafka") is None:
         raise MissingExtraError("producing", "kafka")
-    from streamlearn.kafka.producer import KafkaWriter, produce_from_source
+    from streamlearn.kafka.produce import produce
 
-    what = p.what
-    kind = what.partition(":")[0].lower()
-    generator = is_endless(what)
+    kind = p.what.partition(":")[0].lower()
+    generator = is_endless(p.what)
     if not generator and kind not in ("csv", "json"):
         raise ConfigError(
-            f"produce takes linear, nonlinear, activity, csv:PATH or json:PATH, not {what!r}"
+            f"produce takes linear, nonlinear, activity, csv:PATH or json:PATH, not {p.what!r}"
         )
     if generator and p.count is None:
         raise ConfigError("generators never end: give --count N")
@@ -153,22 +151,18 @@ def produce_command(p: ProduceOptions) -> None:
         raise ConfigError("give --topic for a file")
     if p.partitions < 1:
         raise ConfigError("--partitions must be at least 1")
-    source = parse_source(what, count=p.count if generator else None, seed=p.seed).build()
-    if p.format is not None and p.format != source.format:
-        from streamlearn.sources.transcode import Transcoder
-
-        source = Transcoder(source, p.format)
-    writer = KafkaWriter(p.bootstrap, topic, partitions=p.partitions)
-    started = time.perf_counter()
-    source.open()
-    try:
-        n = produce_from_source(
-            source, writer, count=p.count, rate=p.rate, key_field=p.key, format=source.format
-        )
-    finally:
-        source.close()
-        writer.close()
-    took = time.perf_counter() - started
+    done = produce(
+        p.what,
+        p.bootstrap,
+        topic,
+        count=p.count,
+        rate=p.rate,
+        partitions=p.partitions,
+        key_field=p.key,
+        format=p.format,
+        seed=p.seed,
+    )
     print(
-        f"produced {n:,} records to {topic} on {p.bootstrap} in {took:.1f} s ({n / took:,.0f} records/s)"
+        f"produced {done.records:,} records to {topic} on {p.bootstrap} in {done.seconds:.1f} s "
+        f"({done.records_per_s:,.0f} records/s)"
     )

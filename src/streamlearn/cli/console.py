@@ -19,6 +19,7 @@ from rich.table import Table
 from streamlearn.engines.base import Observer
 from streamlearn.sinks.base import BatchResult
 from streamlearn.sources.base import Progress as SourceProgress
+from streamlearn.summary import RunSummary
 
 __all__ = [
     "ConsoleObserver",
@@ -36,7 +37,7 @@ def _num(x: float | None) -> str:
     return "n/a" if x is None or math.isnan(x) else f"{x:.6g}"
 
 
-def batch_line(batch_number: int, summary: dict[str, Any], model: str) -> str:
+def batch_line(batch_number: int, summary: RunSummary, model: str) -> str:
     """The reference run's per-batch line (classification) or its regression twin."""
     m = summary["models"][model]
     if summary["task"] == "classification":
@@ -53,7 +54,7 @@ def batch_line(batch_number: int, summary: dict[str, Any], model: str) -> str:
     )
 
 
-def leaderboard_line(summary: dict[str, Any]) -> str:
+def leaderboard_line(summary: RunSummary) -> str:
     classification = summary["task"] == "classification"
     fmt = _pct if classification else _num
     parts = [
@@ -66,7 +67,7 @@ def leaderboard_line(summary: dict[str, Any]) -> str:
     return "   " + " | ".join(parts)
 
 
-def final_table(summary: dict[str, Any]) -> Table:
+def final_table(summary: RunSummary) -> Table:
     classification = summary["task"] == "classification"
     table = Table(title="prequential results", title_justify="left")
     table.add_column("model", overflow="fold")
@@ -146,7 +147,7 @@ class ConsoleObserver(Observer):
     def on_idle(self, progress: SourceProgress) -> None:
         self._advance(progress)
 
-    def on_end(self, summary: dict[str, Any]) -> None:
+    def on_end(self, summary: RunSummary) -> None:
         if self.progress is not None:
             self.progress.stop()
         con = self.console

@@ -15,24 +15,18 @@ from streamlearn.errors import MissingExtraError
 from streamlearn.pipeline import Pipeline
 from streamlearn.runner import run
 from streamlearn.sources.registry import SourceSpec, parse_source
+from streamlearn.summary import RunSummary
 
 __all__ = ["demo_command"]
 
 
 def _produce(bootstrap: str, what: str, topic: str, count: int, console: Console) -> None:
-    from streamlearn.kafka.producer import KafkaWriter, produce_from_source
+    from streamlearn.kafka.produce import produce
 
-    source = parse_source(what, count=count).build()
-    writer = KafkaWriter(bootstrap, topic)
-    started = time.perf_counter()
-    source.open()
-    try:
-        n = produce_from_source(source, writer, count=count)
-    finally:
-        source.close()
-        writer.close()
-    took = time.perf_counter() - started
-    console.print(f"produced {n:,} records to [bold]{topic}[/] ({n / took:,.0f} records/s)")
+    done = produce(what, bootstrap, topic, count=count)
+    console.print(
+        f"produced {done.records:,} records to [bold]{topic}[/] ({done.records_per_s:,.0f} records/s)"
+    )
 
 
 def _runs(bootstrap: str) -> list[tuple[str, str, Pipeline, int]]:
@@ -86,7 +80,7 @@ def demo_command(
         raise MissingExtraError("the demo's embedded broker", "kafka") from exc
     console = Console(highlight=False, soft_wrap=True)
     started = time.perf_counter()
-    results: list[tuple[str, dict[str, Any]]] = []
+    results: list[tuple[str, RunSummary]] = []
     with EmbeddedBroker() as broker:
         console.rule(f"[bold]streamlearn demo[/] - embedded broker on {broker.bootstrap}")
         _produce(broker.bootstrap, "linear", "dataLinearModel", course_rows, console)
@@ -109,9 +103,7 @@ def demo_command(
     _final(console, results, out, time.perf_counter() - started)
 
 
-def _final(
-    console: Console, results: list[tuple[str, dict[str, Any]]], out: Path, took: float
-) -> None:
+def _final(console: Console, results: list[tuple[str, RunSummary]], out: Path, took: float) -> None:
     table = Table(title="demo summary", title_justify="left")
     for col in ("run", "records", "champion", "metric", "records/s"):
         table.add_column(col, overflow="fold")

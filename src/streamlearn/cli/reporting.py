@@ -26,6 +26,7 @@ from streamlearn.engines.base import Observer
 from streamlearn.errors import ConfigError, MissingExtraError
 from streamlearn.sinks.base import BatchResult
 from streamlearn.sources.base import Progress
+from streamlearn.summary import RunSummary
 
 __all__ = ["ReportingObserver", "start_dashboard", "with_reporting"]
 
@@ -108,7 +109,7 @@ class ReportingObserver(Observer):
         self.inner.on_idle(progress)
         self.history.idle(progress)
 
-    def on_end(self, summary: dict[str, Any]) -> None:
+    def on_end(self, summary: RunSummary) -> None:
         try:
             self.inner.on_end(summary)
             self.history.finish(summary)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.console import Console
 from rich.table import Table
 
@@ -11,6 +9,7 @@ from streamlearn.engines.base import Observer
 from streamlearn.sinks.base import BatchResult
 from streamlearn.sources.base import Progress
 from streamlearn.steps.keyed import KeyedStats
+from streamlearn.summary import RunSummary
 
 __all__ = ["StatsObserver", "stats_table"]
 
@@ -48,7 +47,7 @@ class StatsObserver(Observer):
         n = result.summary["records_consumed"]
         self.console.print(stats_table(self.step, f"(Batch: {result.batch_id + 1}) records: {n:,}"))
 
-    def on_end(self, summary: dict[str, Any]) -> None:
+    def on_end(self, summary: RunSummary) -> None:
         evicted = self.step.store.evicted
         self.console.print(
             f"records consumed {summary['records_consumed']:,} | dead letters "

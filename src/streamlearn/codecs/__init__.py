@@ -8,9 +8,9 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
+from streamlearn._lazy import exports
 from streamlearn.codecs.base import Codec
 from streamlearn.errors import ConfigError
 from streamlearn.records.schema import HHAR_SCHEMA, Schema
@@ -42,13 +42,6 @@ _HOMES = {
     "infer_json_schema": "json_records",
     "schema_from_header": "header",
 }
-
-
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{home}"), name)
 
 
 #: a payload format, as ``--format`` names it
@@ -117,3 +110,6 @@ def sniff_format(payloads: list[bytes]) -> Format:
         if head:
             return "csv"
     return "literal"
+
+
+__getattr__, __dir__ = exports(__name__, _HOMES, __all__)

@@ -8,9 +8,18 @@ from collections.abc import Mapping
 import numpy as np
 
 from streamlearn.records.batch import DeadLetter, RawBatch, RecordBatch
-from streamlearn.records.schema import Schema
+from streamlearn.records.schema import Field, Schema
 
-__all__ = ["Codec"]
+__all__ = ["Codec", "column_dtype"]
+
+
+def column_dtype(f: Field) -> type:
+    """A decoded column's dtype: optional ints become float, so that NaN can mark a gap."""
+    if f.kind == "str":
+        return object
+    if f.kind == "int" and not f.optional:
+        return np.int64
+    return np.float64
 
 
 class Codec(ABC):

@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from streamlearn.codecs.base import Codec
+from streamlearn.codecs.base import Codec, column_dtype
 from streamlearn.codecs.delimited_row import parse_row
 from streamlearn.codecs.header import schema_from_header
 from streamlearn.errors import ConfigError
@@ -32,15 +32,6 @@ _LEAF = 256
 _SPLIT = 8
 #: decoded pieces: (row indices in the raw batch, columns)
 _Parts = list[tuple[np.ndarray, dict[str, np.ndarray]]]
-
-
-def _dtype(f: Field) -> type:
-    """Column dtype: optional ints become float so that NaN can mark a gap."""
-    if f.kind == "str":
-        return object
-    if f.kind == "int" and not f.optional:
-        return np.int64
-    return np.float64
 
 
 def _strip_eol(line: bytes) -> bytes:
@@ -240,7 +231,7 @@ class CsvCodec(Codec):
                 rows.append(out)
         if good:
             cols: dict[str, np.ndarray] = {
-                f.name: np.array([r[j] for r in rows], dtype=_dtype(f))
+                f.name: np.array([r[j] for r in rows], dtype=column_dtype(f))
                 for j, f in enumerate(self.schema.fields)
             }
             parts.append((np.asarray(good, dtype=np.int64), cols))
@@ -252,7 +243,7 @@ class CsvCodec(Codec):
         cols: dict[str, np.ndarray]
         if not parts:
             good = np.zeros(0, dtype=np.int64)
-            cols = {f.name: np.zeros(0, dtype=_dtype(f)) for f in fields}
+            cols = {f.name: np.zeros(0, dtype=column_dtype(f)) for f in fields}
         elif len(parts) == 1:
             good, cols = parts[0]
         else:

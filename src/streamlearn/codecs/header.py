@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from streamlearn.codecs.delimited_row import FLOAT_RE, INT_RE
 from streamlearn.errors import ConfigError
 from streamlearn.records.schema import HHAR_COLUMNS, HHAR_SCHEMA, Field, Schema
+from streamlearn.types import FieldKind
 
 __all__ = ["schema_from_header"]
 
@@ -58,6 +59,7 @@ def schema_from_header(
     for name, values in zip(names, seen, strict=True):
         filled = [v for v in values if v]
         identifier = bool(_ID_NAMES.match(name))
+        kind: FieldKind
         if filled and identifier and all(INT_RE.fullmatch(v) for v in filled):
             kind = "int"
         elif all(FLOAT_RE.fullmatch(v) for v in filled):

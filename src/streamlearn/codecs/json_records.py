@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import orjson
 
-from streamlearn.codecs.base import Codec
+from streamlearn.codecs.base import Codec, column_dtype
 from streamlearn.errors import ConfigError
 from streamlearn.records.batch import DeadLetter, RawBatch, RecordBatch
 from streamlearn.records.schema import Field, Schema
@@ -17,14 +17,6 @@ from streamlearn.records.schema import Field, Schema
 __all__ = ["JsonCodec", "infer_json_schema"]
 
 _TARGET_NAMES = ("gt", "label", "target", "class", "y", "activity")
-
-
-def _dtype(f: Field) -> type:
-    if f.kind == "str":
-        return object
-    if f.kind == "int" and not f.optional:
-        return np.int64
-    return np.float64
 
 
 def infer_json_schema(obj: Mapping[str, Any], target: str | None = None) -> Schema:
@@ -99,7 +91,7 @@ class JsonCodec(Codec):
                     continue
                 if kinds - ({int} if f.kind == "int" else {int, float}):
                     return None  # null, text, booleans, floats for ints: see row by row
-                col: np.ndarray = np.array(values, dtype=_dtype(f))
+                col: np.ndarray = np.array(values, dtype=column_dtype(f))
                 strict = f.kind == "float" and self.schema.nonfinite == "dead-letter"
                 if strict and not np.isfinite(col).all():
                     return None
@@ -123,7 +115,7 @@ class JsonCodec(Codec):
             for column, v in zip(values, out, strict=True):
                 column.append(v)
         cols: dict[str, np.ndarray] = {
-            f.name: np.array(v, dtype=_dtype(f)) for f, v in zip(fields, values, strict=True)
+            f.name: np.array(v, dtype=column_dtype(f)) for f, v in zip(fields, values, strict=True)
         }
         index = np.asarray(good, dtype=np.int64)
         batch = RecordBatch(

@@ -13,7 +13,7 @@ import math
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from streamlearn.dashboard.tables import stats_table
@@ -141,7 +141,7 @@ class History:
         t0, c0 = self._recent[0]
         return (consumed - c0) / (now - t0) if now > t0 else None
 
-    def _point(self, summary: dict[str, Any], progress: Progress, now: float) -> dict[str, Any]:
+    def _point(self, summary: Mapping[str, Any], progress: Progress, now: float) -> dict[str, Any]:
         cum, win = metric_names(summary.get("task"))
         consumed = int(summary.get("records_consumed", progress.consumed))
         return {
@@ -195,7 +195,8 @@ class History:
         ]
         self._poll_stats(result, now)
         with self.lock:
-            self.summary = {k: result.summary[k] for k in SUMMARY_KEYS if k in result.summary}
+            summary: Mapping[str, Any] = result.summary
+            self.summary = {k: summary[k] for k in SUMMARY_KEYS if k in summary}
             self.progress = progress
             self._sample(self._point(result.summary, progress, now))
             self.reasons.extend(reasons)
@@ -206,7 +207,7 @@ class History:
             self.progress = progress
             self.version += 1
 
-    def finish(self, summary: dict[str, Any]) -> None:
+    def finish(self, summary: Mapping[str, Any]) -> None:
         """Record the final summary; the run is over."""
         now = self._clock()
         if summary.get("stats"):

@@ -7,11 +7,11 @@ with an :class:`Engine` subclass and one :func:`register_engine` call.
 
 from __future__ import annotations
 
-import importlib
 import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from streamlearn._lazy import load
 from streamlearn.engines.base import Arrival, Engine, Feed, Observer
 from streamlearn.errors import ConfigError, MissingExtraError
 
@@ -51,11 +51,8 @@ def get_engine(name: str, **options: object) -> Engine:
         raise ConfigError(f"--engine must be one of {', '.join(_ENGINES)}, not {name!r}")
     if kind.needs is not None and importlib.util.find_spec(kind.needs[0]) is None:
         raise MissingExtraError(f"the {name} engine", kind.needs[1])
-    factory = kind.factory
-    if isinstance(factory, str):
-        module, _, attr = factory.partition(":")
-        factory = getattr(importlib.import_module(module), attr)
-    return factory(**options)  # type: ignore[operator]
+    factory = load(kind.factory) if isinstance(kind.factory, str) else kind.factory
+    return factory(**options)  # type: ignore[no-any-return]
 
 
 register_engine("local", "streamlearn.engines.local:LocalEngine")

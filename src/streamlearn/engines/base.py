@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from streamlearn.process import BatchProcessor
     from streamlearn.sinks.base import Sink
     from streamlearn.sources.base import Source
+    from streamlearn.summary import RunSummary
 
 __all__ = ["Arrival", "Engine", "Feed", "Observer"]
 
@@ -112,7 +113,7 @@ class Engine(ABC):
         observer: Observer | None = None,
         checkpoint: str | Path | None = None,
         checkpoint_every: int = 1,
-    ) -> dict[str, Any]:
+    ) -> RunSummary:
         """Run to the end; returns the final metrics (the metrics-JSON shape)."""
         from streamlearn.engines.loop import run_pipeline
 

@@ -21,12 +21,13 @@ import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, cast
 
 from streamlearn.checkpoint import Checkpoint, Checkpointer
 from streamlearn.engines.observer import Observer
 from streamlearn.pipeline import fingerprint
 from streamlearn.steps.base import check_unique_ids
+from streamlearn.summary import RunSummary
 
 if TYPE_CHECKING:
     from streamlearn.engines.base import Engine, Feed
@@ -77,7 +78,7 @@ def run_pipeline(
     observer: Observer | None = None,
     checkpoint: str | Path | None = None,
     checkpoint_every: int = 1,
-) -> dict[str, Any]:
+) -> RunSummary:
     """Run ``pipeline`` on ``engine`` to its end; returns the final metrics.
 
     Stops at the end of a bounded source, after ``until`` idle seconds or
@@ -110,7 +111,7 @@ def _drive(
     writer: Checkpointer | None,
     saved: Checkpoint | None,
     interrupts: Interrupts,
-) -> dict[str, Any]:
+) -> RunSummary:
     processor = feed.processor
     next_batch = saved.next_batch if saved is not None else 0
     elapsed_before = saved.elapsed_s if saved is not None else 0.0
@@ -166,7 +167,7 @@ def _drive(
         summary = processor.final_summary(
             engine.name, elapsed_before + time.monotonic() - started, feed.source_summary()
         )
-        summary.update(feed.summary())
+        summary = cast(RunSummary, {**summary, **feed.summary()})
         summary["interrupted"] = interrupts.set
         if interrupts.signal is not None:
             summary["signal"] = interrupts.signal

@@ -6,6 +6,7 @@ from typing import Any
 
 from streamlearn.sinks.base import BatchResult
 from streamlearn.sources.base import Progress
+from streamlearn.summary import RunSummary
 
 __all__ = ["Observer"]
 
@@ -22,5 +23,5 @@ class Observer:
     def on_idle(self, progress: Progress) -> None:
         """No record arrived in the last poll."""
 
-    def on_end(self, summary: dict[str, Any]) -> None:
+    def on_end(self, summary: RunSummary) -> None:
         """The run stopped (end of stream, count reached, or interrupted)."""

@@ -12,6 +12,9 @@ from typing import Any
 
 import numpy as np
 
+from streamlearn.summary import ModelMetrics
+from streamlearn.types import Task
+
 __all__ = ["LossWindow", "ModelScore"]
 
 
@@ -64,7 +67,7 @@ class ModelScore:
         is k records old by alpha**k.
     """
 
-    def __init__(self, task: str, window: int = 1000, fading: float = 0.999) -> None:
+    def __init__(self, task: Task, window: int = 1000, fading: float = 0.999) -> None:
         self.task = task
         self.predicted = 0
         self.cold_start = 0
@@ -150,21 +153,17 @@ class ModelScore:
     def higher_is_better(self) -> bool:
         return self.task == "classification"
 
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"predicted": self.predicted, "cold_start": self.cold_start}
+    def to_dict(self) -> ModelMetrics:
+        out: ModelMetrics = {"predicted": self.predicted, "cold_start": self.cold_start}
         if self.task == "classification":
-            out.update(
-                accuracy=self.cumulative,
-                correct=self.correct,
-                correct_in_batch=int(self.last_batch.get("correct", 0)),
-                windowed_accuracy=self.windowed,
-                faded_accuracy=self.faded,
-            )
+            out["accuracy"] = self.cumulative
+            out["correct"] = self.correct
+            out["correct_in_batch"] = int(self.last_batch.get("correct", 0))
+            out["windowed_accuracy"] = self.windowed
+            out["faded_accuracy"] = self.faded
         else:
-            out.update(
-                mse=self.cumulative,
-                mae=self.abs_err / self.predicted if self.predicted else float("nan"),
-                windowed_mse=self.windowed,
-                faded_mse=self.faded,
-            )
+            out["mse"] = self.cumulative
+            out["mae"] = self.abs_err / self.predicted if self.predicted else float("nan")
+            out["windowed_mse"] = self.windowed
+            out["faded_mse"] = self.faded
         return out

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -18,10 +17,11 @@ from streamlearn.errors import ConfigError
 from streamlearn.evaluate.metrics import ModelScore
 from streamlearn.evaluate.significance import diebold_mariano, mcnemar
 from streamlearn.learn.base import Learner
+from streamlearn.summary import ModelMetrics, Significance
+from streamlearn.summary import Standing as StandingRow
+from streamlearn.types import GRANULARITIES, Granularity, Task
 
 __all__ = ["GRANULARITIES", "Race", "Standing"]
-
-GRANULARITIES = ("record", "batch")
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,16 @@ class Standing:
     cumulative: float
     windowed: float
     predicted: int
+
+    def row(self) -> StandingRow:
+        """The leaderboard row of the metrics JSON."""
+        return {
+            "rank": self.rank,
+            "name": self.name,
+            "cumulative": self.cumulative,
+            "windowed": self.windowed,
+            "predicted": self.predicted,
+        }
 
 
 class Race:
@@ -54,8 +64,8 @@ class Race:
     def __init__(
         self,
         models: dict[str, Learner],
-        task: str,
-        granularity: str = "record",
+        task: Task,
+        granularity: Granularity = "record",
         train_budget: int | None = None,
         window: int = 1000,
         fading: float = 0.999,
@@ -133,7 +143,7 @@ class Race:
         board = self.leaderboard()
         return board[0].name if board and board[0].predicted else None
 
-    def significance(self) -> dict[str, Any] | None:
+    def significance(self) -> Significance | None:
         """Paired test of champion against runner-up over the shared window."""
         board = self.leaderboard()
         if len(board) < 2 or not board[0].predicted:
@@ -152,5 +162,5 @@ class Race:
             "window": len(la),
         }
 
-    def metrics(self) -> dict[str, dict[str, Any]]:
+    def metrics(self) -> dict[str, ModelMetrics]:
         return {name: s.to_dict() for name, s in self.scores.items()}

@@ -4,7 +4,7 @@
 - :mod:`.offsets`: start and end offsets (:class:`EndProbe`), batch bounds;
 - :mod:`.messages`, :mod:`.consumer`: :class:`KafkaSource`, the source the local engine reads;
 - :mod:`.ranges`: offset ranges, read by the Spark engine's executors;
-- :mod:`.producer`: :class:`KafkaWriter` and :func:`produce_from_source`;
+- :mod:`.producer`, :mod:`.produce`: :class:`KafkaWriter`, and copying a source into a topic;
 - :mod:`.sinks`: predictions and dead letters written to topics;
 - :mod:`.broker`: :class:`EmbeddedBroker` (Tansu) for demos and tests.
 
@@ -14,13 +14,15 @@ imported on first use, so ``import streamlearn.kafka`` is cheap.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from streamlearn._lazy import exports
 
 if TYPE_CHECKING:
     from streamlearn.kafka.broker import EmbeddedBroker, free_port
     from streamlearn.kafka.consumer import KafkaSource
-    from streamlearn.kafka.producer import KafkaWriter, produce_from_source
+    from streamlearn.kafka.produce import Produced, produce_from_source
+    from streamlearn.kafka.producer import KafkaWriter
     from streamlearn.kafka.sinks import KafkaDeadLetters, KafkaPredictions
 
 __all__ = [
@@ -29,6 +31,7 @@ __all__ = [
     "KafkaPredictions",
     "KafkaSource",
     "KafkaWriter",
+    "Produced",
     "free_port",
     "produce_from_source",
 ]
@@ -38,18 +41,10 @@ _HOMES = {
     "free_port": "broker",
     "KafkaSource": "consumer",
     "KafkaWriter": "producer",
-    "produce_from_source": "producer",
+    "produce_from_source": "produce",
+    "Produced": "produce",
     "KafkaDeadLetters": "sinks",
     "KafkaPredictions": "sinks",
 }
 
-
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{home}"), name)
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = exports(__name__, _HOMES, __all__)

@@ -1,22 +1,18 @@
 """Write payloads to a Kafka topic, fast and without losing any.
 
-:class:`KafkaWriter` is what ``streamlearn produce`` and the Kafka dead-letter
-sink use; :func:`produce_from_source` copies any :class:`Source` into a topic,
-optionally at a fixed rate.
+:class:`KafkaWriter` is what ``streamlearn produce`` (:mod:`.produce`) and
+the Kafka sinks use.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from streamlearn.errors import SourceError
 from streamlearn.kafka.client import ClientErrors, client_config, fetch_metadata
-from streamlearn.records.batch import RawBatch
-from streamlearn.sources.base import Source
-from streamlearn.sources.pacing import Pacer
 
 try:
     from confluent_kafka import KafkaError, KafkaException, Producer
@@ -26,7 +22,7 @@ except ImportError as exc:  # pragma: no cover - depends on the install
 
     raise MissingExtraError("Kafka", "kafka") from exc
 
-__all__ = ["PRODUCER_TUNING", "KafkaWriter", "produce_from_source"]
+__all__ = ["PRODUCER_TUNING", "KafkaWriter"]
 
 log = logging.getLogger(__name__)
 
@@ -265,99 +261,3 @@ class KafkaWriter:
             self.close()
         except SourceError as failure:
             log.warning("%s", failure)
-
-
-class _Keyer:
-    """Keys from a decoded field: the codec of the source's format, lazily built."""
-
-    def __init__(self, field: str, format: str) -> None:
-        self.field = field
-        self.format = format
-        self.codec: Any = None
-
-    def __call__(self, batch: RawBatch) -> list[bytes | None]:
-        from streamlearn.codecs import make_codec
-        from streamlearn.codecs.json_records import infer_json_schema
-
-        if self.codec is None:
-            if self.format == "json":
-                import orjson
-
-                self.codec = make_codec("json", infer_json_schema(orjson.loads(batch.payloads[0])))
-            elif self.format == "literal":
-                self.codec = make_codec("literal", n_features=None)
-            else:
-                self.codec = make_codec(self.format)
-        records, _dead = self.codec.decode(batch)
-        values = records.column(self.field)
-        where = {
-            (int(p), int(o)): i
-            for i, (p, o) in enumerate(zip(batch.partitions, batch.offsets, strict=True))
-        }
-        keys: list[bytes | None] = [None] * len(batch)  # dead letters keep no key
-        for p, o, v in zip(
-            records.partitions.tolist(), records.offsets.tolist(), values.tolist(), strict=True
-        ):
-            if isinstance(v, float) and v.is_integer():
-                v = int(v)
-            keys[where[(p, o)]] = str(v).encode()
-        return keys
-
-
-def produce_from_source(
-    source: Source,
-    writer: KafkaWriter,
-    count: int | None = None,
-    rate: float | None = None,
-    key_field: str | None = None,
-    progress: Callable[[int], None] | None = None,
-    *,
-    max_batch: int = 10_000,
-    format: str | None = None,
-) -> int:
-    """Copy an open source's payloads into Kafka; returns how many were written.
-
-    Parameters
-    ----------
-    source
-        Any open :class:`Source` (a generator, a file, another topic).
-    writer
-        Where the payloads go; flushed before returning.
-    count
-        Stop after this many records; ``None`` reads until the source is
-        exhausted (forever for an unbounded one).
-    rate
-        Records per second. Record ``i`` is sent no earlier than ``i / rate``
-        seconds after the start, on the monotonic clock, so sleeps never add
-        up to drift; after a stall it catches up.
-    key_field
-        Key each message by this field of the decoded record (in the source's
-        ``format`` or the given ``format``); otherwise the source's own keys, if any.
-    progress
-        Called with the running total after every write.
-    max_batch
-        Most records read and written at a time.
-    """
-    pacer = Pacer(rate)
-    keyer = _Keyer(key_field, format or source.format) if key_field else None
-    # at high rates write ~500 times a second, not once per record
-    tick = 1 if rate is None else max(1, int(rate / 500))
-    sent = 0
-    while (count is None or sent < count) and not source.exhausted:
-        want = max_batch if count is None else min(max_batch, count - sent)
-        want = pacer.allow(want, timeout_s=1.0, at_least=tick)
-        if not want:
-            continue
-        batch = source.read(want, timeout_s=0.5)
-        pacer.took(len(batch))
-        if not len(batch):
-            if source.exhausted:
-                break
-            continue
-        keys = keyer(batch) if keyer is not None else batch.keys
-        writer.write(batch.payloads, keys)
-        sent += len(batch)
-        if progress is not None:
-            progress(sent)
-    writer.flush()
-    return sent

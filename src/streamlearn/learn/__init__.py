@@ -9,8 +9,9 @@ scikit-learn and the River adapters River, each of which takes a while, and
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from streamlearn._lazy import exports
 
 if TYPE_CHECKING:
     from streamlearn.learn.base import NO_CLASS, Classifier, Learner, Regressor
@@ -91,13 +92,4 @@ _HOMES = {
     "WindowRegressor": "window",
 }
 
-
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{home}"), name)
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = exports(__name__, _HOMES, __all__)

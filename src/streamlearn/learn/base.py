@@ -19,6 +19,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from streamlearn.types import Task
+
 __all__ = ["NO_CLASS", "Classifier", "Learner", "Regressor"]
 
 #: The prediction of a classifier that has seen no label yet.
@@ -34,7 +36,7 @@ class Learner(ABC):
     exactly what the default loop returns.
     """
 
-    task: ClassVar[str] = "regression"
+    task: ClassVar[Task] = "regression"
 
     def __init__(self) -> None:
         self.n_learned = 0
@@ -109,8 +111,8 @@ class Learner(ABC):
 
 
 class Regressor(Learner):
-    task: ClassVar[str] = "regression"
+    task: ClassVar[Task] = "regression"
 
 
 class Classifier(Learner):
-    task: ClassVar[str] = "classification"
+    task: ClassVar[Task] = "classification"

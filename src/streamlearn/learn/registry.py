@@ -18,7 +18,6 @@ streamlearn.errors.ConfigError: model 'rls': forgetting='high' is not a number (
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import itertools
 import types
@@ -27,6 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from streamlearn._lazy import load
 from streamlearn.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -56,11 +56,7 @@ class _Kind:
     summary: str
 
     def load(self) -> Callable[..., Learner]:
-        if isinstance(self.factory, str):
-            module, _, name = self.factory.partition(":")
-            factory: Callable[..., Learner] = getattr(importlib.import_module(module), name)
-            return factory
-        return self.factory
+        return load(self.factory) if isinstance(self.factory, str) else self.factory  # type: ignore[no-any-return]
 
 
 _KINDS: dict[str, _Kind] = {}

@@ -8,10 +8,12 @@ from typing import Any
 
 import numpy as np
 
+from streamlearn.types import PositionKind
+
 __all__ = ["DeadLetter", "RawBatch", "RecordBatch", "format_position"]
 
 
-def format_position(origin: str, partition: int, offset: int, kind: str = "offset") -> str:
+def format_position(origin: str, partition: int, offset: int, kind: PositionKind = "offset") -> str:
     """Human-readable position of a record: ``topic[0]@42`` or ``file.csv:17``."""
     if kind == "line":
         return f"{origin}:{offset}"
@@ -27,7 +29,7 @@ class DeadLetter:
     offset: int
     raw: bytes
     reason: str
-    position_kind: str = "offset"
+    position_kind: PositionKind = "offset"
 
     @property
     def position(self) -> str:
@@ -57,13 +59,13 @@ class RawBatch:
     partitions: np.ndarray
     offsets: np.ndarray
     keys: list[bytes | None] | None = None
-    position_kind: str = "offset"
+    position_kind: PositionKind = "offset"
 
     def __len__(self) -> int:
         return len(self.payloads)
 
     @classmethod
-    def empty(cls, origin: str, position_kind: str = "offset") -> RawBatch:
+    def empty(cls, origin: str, position_kind: PositionKind = "offset") -> RawBatch:
         return cls(
             origin,
             [],
@@ -131,7 +133,7 @@ class RecordBatch:
     partitions: np.ndarray
     offsets: np.ndarray
     batch_id: int = 0
-    position_kind: str = "offset"
+    position_kind: PositionKind = "offset"
     extras: dict[str, Any] = field(default_factory=dict)
 
     def __len__(self) -> int:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from streamlearn.errors import ConfigError
+from streamlearn.types import FIELD_KINDS, NONFINITE, FieldKind, Nonfinite
 
 __all__ = [
     "HHAR_COLUMNS",
@@ -15,14 +16,11 @@ __all__ = [
     "literal_schema",
 ]
 
-#: Field kinds: ``float`` (NaN allowed per policy), ``int`` and ``str``.
-FIELD_KINDS = ("float", "int", "str")
-
 
 @dataclass(frozen=True)
 class Field:
     name: str
-    kind: str = "float"
+    kind: FieldKind = "float"
     #: a missing or empty value is allowed (becomes NaN or "")
     optional: bool = False
 
@@ -59,7 +57,7 @@ class Schema:
     categorical: tuple[str, ...] = ()
     key: str | None = None
     ignore: tuple[str, ...] = ()
-    nonfinite: str = "dead-letter"
+    nonfinite: Nonfinite = "dead-letter"
     names: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -76,7 +74,7 @@ class Schema:
                 raise ConfigError(
                     f"feature {name!r} is not a field (fields: {', '.join(self.names)})"
                 )
-        if self.nonfinite not in ("dead-letter", "keep"):
+        if self.nonfinite not in NONFINITE:
             raise ConfigError("nonfinite policy must be 'dead-letter' or 'keep'")
 
     def field(self, name: str) -> Field:

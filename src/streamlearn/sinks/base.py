@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import numpy as np
 
 from streamlearn.records.batch import DeadLetter, RecordBatch
+
+if TYPE_CHECKING:
+    from streamlearn.summary import RunSummary
 
 __all__ = ["BatchResult", "Sink"]
 
@@ -27,7 +30,7 @@ class BatchResult:
     dead_letters: list[DeadLetter]
     predictions: dict[str, np.ndarray] = field(default_factory=dict)
     targets: np.ndarray | None = None
-    summary: dict[str, Any] = field(default_factory=dict)
+    summary: RunSummary = field(default_factory=lambda: cast("RunSummary", {}))
     consumed: int = 0
 
 

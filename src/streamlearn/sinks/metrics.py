@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,8 @@ from streamlearn.sinks.files import atomic_write_bytes
 __all__ = ["write_metrics_json"]
 
 
-def write_metrics_json(path: str | Path, summary: dict[str, Any]) -> None:
+def write_metrics_json(path: str | Path, summary: Mapping[str, Any]) -> None:
+    """Write ``summary`` as indented, key-sorted JSON (NaN and infinity as ``null``), atomically."""
     data = orjson.dumps(
         summary,
         option=orjson.OPT_INDENT_2

@@ -15,12 +15,12 @@ Examples
 
 from __future__ import annotations
 
-import importlib
 import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from streamlearn._lazy import load
 from streamlearn.errors import ConfigError, MissingExtraError
 
 if TYPE_CHECKING:
@@ -86,11 +86,8 @@ class SourceKind:
     def build(self, spec: SourceSpec) -> Source:
         if self.needs is not None and importlib.util.find_spec(self.needs[0]) is None:
             raise MissingExtraError(f"the {self.name} source", self.needs[1])
-        builder = self.builder
-        if isinstance(builder, str):
-            module, _, name = builder.partition(":")
-            builder = getattr(importlib.import_module(module), name)
-        return builder(spec)  # type: ignore[operator]
+        builder = load(self.builder) if isinstance(self.builder, str) else self.builder
+        return builder(spec)  # type: ignore[no-any-return]
 
 
 _KINDS: dict[str, SourceKind] = {}
@@ -154,7 +151,7 @@ def parse_source(text: str, **options: object) -> SourceSpec:
 
 
 def is_endless(text: str) -> bool:
-    """Whether the kind of a ``--source`` value never ends by itself."""
+    """Whether the kind of a ``--source`` value (or a kind name) never ends by itself."""
     kind = _KINDS.get(text.partition(":")[0].strip().lower())
     return kind is not None and kind.endless
 

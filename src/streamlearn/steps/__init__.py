@@ -5,8 +5,9 @@ Names are imported on first use (keyed steps need pandas).
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from streamlearn._lazy import exports
 
 if TYPE_CHECKING:
     from streamlearn.steps.base import Step, check_unique_ids, user_traceback
@@ -56,13 +57,4 @@ _HOMES = {
     "LruStore": "store",
 }
 
-
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{home}"), name)
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = exports(__name__, _HOMES, __all__)

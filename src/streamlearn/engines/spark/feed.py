@@ -36,6 +36,7 @@ from streamlearn.engines.spark.report import describe_source, final_offset, tran
 from streamlearn.records.batch import RawBatch, RecordBatch
 from streamlearn.sinks.base import BatchResult
 from streamlearn.sources.base import Progress, Source
+from streamlearn.types import PositionKind
 
 if TYPE_CHECKING:
     from streamlearn.checkpoint import Checkpoint
@@ -313,7 +314,7 @@ def _order(table: pa.Table) -> np.ndarray:
     return np.lexsort((offs, parts))
 
 
-def _empty(origin: str, position_kind: str, batch_id: int) -> RecordBatch:
+def _empty(origin: str, position_kind: PositionKind, batch_id: int) -> RecordBatch:
     return RecordBatch(
         {},
         origin,

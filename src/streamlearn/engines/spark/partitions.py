@@ -22,6 +22,7 @@ import pyarrow as pa
 from streamlearn.records.batch import RawBatch
 from streamlearn.sources.base import Source
 from streamlearn.sources.registry import SourceSpec, build_source
+from streamlearn.types import PositionKind
 
 __all__ = [
     "ARROW_SCHEMA",
@@ -136,7 +137,7 @@ def raw_to_arrow(raw: RawBatch) -> pa.RecordBatch:
     )
 
 
-def arrow_to_raw(table: pa.Table, origin: str, position_kind: str) -> RawBatch:
+def arrow_to_raw(table: pa.Table, origin: str, position_kind: PositionKind) -> RawBatch:
     """Rows back into a raw batch, sorted by (partition, offset): stream order."""
     partitions = table.column("partition").to_numpy(zero_copy_only=False).astype(np.int32)
     offsets = table.column("offset").to_numpy(zero_copy_only=False).astype(np.int64)
@@ -152,5 +153,5 @@ def arrow_to_raw(table: pa.Table, origin: str, position_kind: str) -> RawBatch:
         partitions,
         offsets,
         keys if any(k is not None for k in keys) else None,
-        position_kind,  # type: ignore[arg-type]
+        position_kind,
     )

@@ -21,6 +21,7 @@ from streamlearn.records.batch import RawBatch, RecordBatch
 from streamlearn.records.schema import Schema
 from streamlearn.steps.base import Step
 from streamlearn.steps.keyed import KeyedStep
+from streamlearn.types import PositionKind
 
 __all__ = ["WorkerPlan", "raw_from_pandas", "row_wise"]
 
@@ -42,12 +43,17 @@ class WorkerPlan:
     schema: Schema
     steps: list[Step]
     origin: str
-    position_kind: str
+    position_kind: PositionKind
     _codec: Codec | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def build(
-        cls, format: str, schema: Schema, steps: Sequence[Step], origin: str, position_kind: str
+        cls,
+        format: str,
+        schema: Schema,
+        steps: Sequence[Step],
+        origin: str,
+        position_kind: PositionKind,
     ) -> WorkerPlan:
         light = [s.fresh() if isinstance(s, KeyedStep) else s for s in steps]
         return cls(format, schema, light, origin, position_kind)
@@ -82,7 +88,7 @@ class WorkerPlan:
 
 
 def raw_from_pandas(
-    pdf: pd.DataFrame, origin: str, position_kind: str, sort: bool = False
+    pdf: pd.DataFrame, origin: str, position_kind: PositionKind, sort: bool = False
 ) -> RawBatch:
     """A raw batch from the data source's columns (``partition, offset, payload, key``)."""
     if sort and len(pdf):

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from streamlearn._lazy import exports
 
 if TYPE_CHECKING:
     from streamlearn.sources.generators.activity import (
@@ -42,9 +43,4 @@ _HOMES = {
     "course_rows": "course",
 }
 
-
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{home}"), name)
+__getattr__, __dir__ = exports(__name__, _HOMES, __all__)

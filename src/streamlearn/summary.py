@@ -1,0 +1,88 @@
+"""The ``--metrics-json`` document, as types: what a run returns and writes.
+
+:class:`RunSummary` is the contract of DESIGN.md's ``--metrics-json``
+section plus the keys added since; scripts can rely on every key marked
+required. Per model, :class:`ModelMetrics` holds accuracy figures for
+classification and error figures for regression.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NotRequired, TypedDict
+
+from streamlearn.types import Granularity, Task
+
+__all__ = ["ModelMetrics", "RunSummary", "Significance", "Standing"]
+
+
+class ModelMetrics(TypedDict, total=False):
+    """One model's prequential figures (``models`` in the summary)."""
+
+    predicted: int
+    cold_start: int
+    # classification
+    accuracy: float
+    correct: int
+    correct_in_batch: int
+    windowed_accuracy: float
+    faded_accuracy: float
+    # regression
+    mse: float
+    mae: float
+    windowed_mse: float
+    faded_mse: float
+    #: what the learner itself reports: capped and skipped updates, failed fits, overflow...
+    diagnostics: dict[str, Any]
+
+
+class Standing(TypedDict):
+    """One row of the leaderboard: models ranked by the windowed metric."""
+
+    rank: int
+    name: str
+    cumulative: float
+    windowed: float
+    predicted: int
+
+
+class Significance(TypedDict):
+    """The paired test of the champion against the runner-up on the latest records."""
+
+    test: str
+    champion: str
+    runner_up: str
+    p_value: float
+    window: int
+
+
+class RunSummary(TypedDict):
+    """The metrics after a batch, and at the end of a run (``--metrics-json``)."""
+
+    task: Task | None
+    records_consumed: int
+    records_predicted: int
+    records_filtered: int
+    dead_letters: int
+    cold_start: int
+    batches: int
+    granularity: Granularity
+    batch_size: int
+    train_budget: int | None
+    models: dict[str, ModelMetrics]
+    champion: str | None
+    leaderboard: list[Standing]
+    significance: Significance | None
+    # at the end of a run
+    engine: NotRequired[str]
+    elapsed_s: NotRequired[float]
+    records_per_s: NotRequired[float]
+    #: the source's kind and where it stands (for Kafka: start and end offsets)
+    source: NotRequired[dict[str, Any]]
+    #: keyed steps' state, by step id
+    stats: NotRequired[dict[str, Any]]
+    interrupted: NotRequired[bool]
+    #: the signal that interrupted the run (``SIGINT`` or ``SIGTERM``)
+    signal: NotRequired[str]
+    #: the Spark engine's master URL and figures
+    master: NotRequired[str]
+    spark: NotRequired[dict[str, Any]]

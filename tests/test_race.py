@@ -8,14 +8,15 @@ import numpy as np
 import pytest
 
 from streamlearn.errors import ConfigError
-from streamlearn.evaluate.metrics import LossWindow, ModelScore
+from streamlearn.evaluate.metrics import ModelScore
 from streamlearn.evaluate.race import Race
 from streamlearn.evaluate.significance import diebold_mariano, mcnemar
 from streamlearn.learn.baselines import LastClass, Majority, Mean
+from streamlearn.stats import Window
 
 
 def test_loss_window_keeps_last_values_in_order():
-    w = LossWindow(4)
+    w = Window(4)
     w.push(np.array([1.0, 2.0, 3.0]))
     w.push(np.array([4.0, 5.0]))
     assert list(w.values()) == [2.0, 3.0, 4.0, 5.0]

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from streamlearn.evaluate.metrics import LossWindow, ModelScore
+from streamlearn.evaluate.metrics import ModelScore
 from streamlearn.evaluate.race import GRANULARITIES, Race, Standing
 from streamlearn.evaluate.significance import diebold_mariano, mcnemar
 
 __all__ = [
     "GRANULARITIES",
-    "LossWindow",
     "ModelScore",
     "Race",
     "Standing",

@@ -12,45 +12,11 @@ from typing import Any
 
 import numpy as np
 
+from streamlearn.stats.window import Window
 from streamlearn.summary import ModelMetrics
 from streamlearn.types import Task
 
-__all__ = ["LossWindow", "ModelScore"]
-
-
-class LossWindow:
-    """The last ``size`` values of a per-record loss, in a ring buffer."""
-
-    def __init__(self, size: int) -> None:
-        self.size = max(1, int(size))
-        self.buffer = np.zeros(self.size, dtype=np.float64)
-        self.filled = 0
-        self.head = 0
-
-    def push(self, values: np.ndarray) -> None:
-        values = np.asarray(values, dtype=np.float64)[-self.size :]
-        n = len(values)
-        if n == 0:
-            return
-        end = self.head + n
-        if end <= self.size:
-            self.buffer[self.head : end] = values
-        else:
-            first = self.size - self.head
-            self.buffer[self.head :] = values[:first]
-            self.buffer[: n - first] = values[first:]
-        self.head = end % self.size
-        self.filled = min(self.size, self.filled + n)
-
-    def values(self) -> np.ndarray:
-        """Oldest first."""
-        if self.filled < self.size:
-            return self.buffer[: self.filled].copy()
-        return np.concatenate((self.buffer[self.head :], self.buffer[: self.head]))
-
-    def mean(self) -> float:
-        # summed afresh each time: no drift, identical after a restart
-        return float(self.values().mean()) if self.filled else float("nan")
+__all__ = ["ModelScore"]
 
 
 class ModelScore:
@@ -77,7 +43,7 @@ class ModelScore:
         self.fading = fading
         self.faded_loss = 0.0
         self.faded_weight = 0.0
-        self.window = LossWindow(window)
+        self.window = Window(window)
         self.last_batch: dict[str, float] = {}
 
     def losses(self, predictions: np.ndarray, targets: np.ndarray) -> np.ndarray:

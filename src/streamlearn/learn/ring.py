@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from streamlearn.stats.window import Window
+
 __all__ = ["RingBuffer"]
 
 
 class RingBuffer:
     """The last ``size`` rows of ``X`` and ``y``, in fixed memory.
-
-    Storage is allocated on the first push (when the number of features is
-    known) and never grows afterwards.
 
     Parameters
     ----------
@@ -31,41 +30,23 @@ class RingBuffer:
     """
 
     def __init__(self, size: int, y_dtype: type = np.float64) -> None:
-        if size < 1:
-            raise ValueError(f"window size must be >= 1, got {size}")
         self.size = int(size)
-        self.y_dtype = y_dtype
-        self.X: np.ndarray = np.zeros((0, 0))
-        self.y: np.ndarray = np.zeros(0, dtype=y_dtype)
-        self.pos = 0  # where the next record goes
-        self.count = 0  # records held, at most size
+        self._X = Window(size)
+        self._y = Window(size, y_dtype)
+
+    @property
+    def X(self) -> np.ndarray:
+        """The storage of the features (``(size, d)`` once a record came)."""
+        return self._X.buffer
 
     def __len__(self) -> int:
-        return self.count
+        return len(self._y)
 
     def push(self, X: np.ndarray, y: np.ndarray) -> None:
         """Append records in order, overwriting the oldest when full."""
-        n = len(X)
-        if n == 0:
-            return
-        if self.X.shape[0] == 0:
-            self.X = np.zeros((self.size, X.shape[1]))
-            self.y = np.zeros(self.size, dtype=self.y_dtype)
-        elif X.shape[1] != self.X.shape[1]:
-            raise ValueError(f"window holds {self.X.shape[1]} features, got {X.shape[1]}")
-        if n > self.size:  # only the last `size` records can survive
-            X, y = X[-self.size :], y[-self.size :]
-            self.pos = (self.pos + n - self.size) % self.size
-            n = self.size
-        idx = (self.pos + np.arange(n)) % self.size
-        self.X[idx] = X
-        self.y[idx] = y
-        self.pos = (self.pos + n) % self.size
-        self.count = min(self.size, self.count + n)
+        self._X.push(X)
+        self._y.push(y)
 
     def ordered(self) -> tuple[np.ndarray, np.ndarray]:
         """Copies of the records held, oldest first."""
-        if self.count < self.size:
-            return self.X[: self.count].copy(), self.y[: self.count].copy()
-        order = (self.pos + np.arange(self.size)) % self.size
-        return self.X[order], self.y[order]
+        return self._X.values(), self._y.values()

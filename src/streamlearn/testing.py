@@ -1,4 +1,6 @@
-"""Public test doubles: test your own pipelines the way streamlearn tests its own.
+"""Public test doubles and checks: test your own pipelines and learners the way streamlearn tests its own.
+
+:func:`check_learner` runs the learner conformance suite on your learner.
 
 Examples
 --------
@@ -19,11 +21,12 @@ from typing import Any
 import numpy as np
 
 from streamlearn.learn.base import NO_CLASS, Learner
+from streamlearn.learn.checks import check_learner
 from streamlearn.sinks.memory import ListSink
 from streamlearn.sources.memory import MemorySource
 from streamlearn.types import Task
 
-__all__ = ["ListSink", "MemorySource", "SpyLearner"]
+__all__ = ["ListSink", "MemorySource", "SpyLearner", "check_learner"]
 
 
 class SpyLearner(Learner):

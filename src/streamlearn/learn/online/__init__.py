@@ -6,6 +6,7 @@ from streamlearn.learn.online.adapter import RiverClassifier, RiverLearner, Rive
 from streamlearn.learn.online.convert import RowConverter
 from streamlearn.learn.online.naive_bayes import MixedNB
 from streamlearn.learn.online.scale import ScaleNumbers
+from streamlearn.learn.online.select import SelectInOrder
 
 __all__ = [
     "MixedNB",
@@ -14,4 +15,5 @@ __all__ = [
     "RiverRegressor",
     "RowConverter",
     "ScaleNumbers",
+    "SelectInOrder",
 ]

@@ -23,11 +23,12 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from river import base, compose, linear_model
+from river import base, linear_model
 
 from streamlearn.learn.base import NO_CLASS, Classifier, Learner, Regressor
 from streamlearn.learn.online.convert import RowConverter
 from streamlearn.learn.online.scale import ScaleNumbers
+from streamlearn.learn.online.select import SelectInOrder
 
 __all__ = ["RiverClassifier", "RiverLearner", "RiverRegressor"]
 
@@ -87,7 +88,7 @@ class RiverLearner(Learner):
         numeric = converter.numeric_names
         if converter.categorical and "leaf_model" in model._get_params():
             # regression trees fit linear models in their leaves: on the numbers only
-            leaf = compose.Select(*numeric) | linear_model.LinearRegression()
+            leaf = SelectInOrder(numeric) | linear_model.LinearRegression()
             change = {"leaf_model": leaf} if numeric else {"leaf_prediction": "mean"}
             model = model.clone(change)
         if self.scale and numeric:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 import os
 import shutil
@@ -14,44 +16,49 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 
+from streamlearn import Pipeline, run
 from streamlearn.cli.reporting import with_reporting
 from streamlearn.dashboard import DashboardServer, History
 from streamlearn.dashboard.page import render_page
 from streamlearn.dashboard.tables import stats_table
 from streamlearn.engines.base import Observer
 from streamlearn.errors import ConfigError
-from streamlearn.records.batch import DeadLetter, RecordBatch
+from streamlearn.records.batch import DeadLetter
 from streamlearn.sinks.base import BatchResult
 from streamlearn.sources.base import Progress
+from streamlearn.testing import ListSink
 
 #: one headless Chromium for the whole session, shared by both browser test modules
 
 REPO = Path(__file__).resolve().parents[1]
 
 
+@functools.cache
+def _real_run() -> tuple[BatchResult, ...]:
+    """Batch results of a real run: the shapes the dashboard receives."""
+    sink = ListSink()
+    run(
+        Pipeline("linear", task="regression", models=["mean"], batch_size=100, until="count:300"),
+        sinks=[sink],
+    )
+    return tuple(sink.results)
+
+
 def _result(
     batch: int, consumed: int, dead: list[DeadLetter] | None = None, **extra: Any
 ) -> BatchResult:
-    summary = {
-        "task": "regression",
-        "records_consumed": consumed,
-        "records_predicted": consumed,
-        "dead_letters": 0,
-        "cold_start": 1,
-        "batches": batch + 1,
-        "models": {"a": {"mse": 1.0 / (batch + 1), "windowed_mse": 0.5, "predicted": consumed}},
-        "champion": "a",
-        "leaderboard": [
-            {"rank": 1, "name": "a", "cumulative": 1.0, "windowed": 0.5, "predicted": consumed}
-        ],
-        "significance": None,
-        **extra,
-    }
-    empty = RecordBatch({}, "t", np.zeros(0, np.int32), np.zeros(0, np.int64), batch)
-    return BatchResult(batch, empty, dead or [], summary=summary)
+    """A real run's last batch result, moved to another point of the stream."""
+    real = _real_run()[-1]
+    summary = copy.deepcopy(real.summary)
+    summary.update(
+        records_consumed=consumed, records_predicted=consumed, batches=batch + 1, **extra
+    )  # type: ignore[typeddict-item]
+    model = summary["models"]["mean"]
+    model.update(mse=1.0 / (batch + 1), windowed_mse=0.5, predicted=consumed)
+    summary["leaderboard"][0].update(cumulative=1.0, windowed=0.5, predicted=consumed)
+    return BatchResult(batch, real.records, dead or [], summary=summary)
 
 
 def _free_port() -> int:
@@ -77,7 +84,7 @@ def test_history_is_bounded_and_keeps_the_latest_point():
     assert 50 <= len(series["records"]) <= 101
     assert series["records"][-1] == 10_000_000  # curves end where the run is
     assert series["batch"] == sorted(series["batch"])
-    assert len(series["models"]["a"]["cumulative"]) == len(series["records"])
+    assert len(series["models"]["mean"]["cumulative"]) == len(series["records"])
     assert series["rate"][-1] == pytest.approx(10_000.0)  # 1,000 records per 0.1 s
 
 

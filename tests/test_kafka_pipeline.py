@@ -369,3 +369,20 @@ def test_produce_json_with_key_and_partitions(broker, make_topic, workdir: Path)
         by_device.setdefault(obj["Device"], set()).add(part)
     assert all(len(parts) == 1 for parts in by_device.values())  # a key stays on one partition
     assert len({p for parts in by_device.values() for p in parts}) > 1
+
+
+@pytest.mark.parametrize("format", ["json", "csv"])
+def test_topic_format_is_detected_end_to_end(broker, topic, workdir: Path, format: str):
+    produced = _cli(
+        "produce", "activity", "--topic", topic, "--bootstrap", broker.bootstrap,
+        "--count", "6000", "--format", format,
+    )  # fmt: skip
+    assert produced.returncode == 0, produced.stderr
+    proc = _cli(
+        "run", "--source", f"kafka:{topic}", "--bootstrap", broker.bootstrap, "--task", "classification",
+        "--target", "gt", "--model", "majority", "--batch-size", "2500", "--metrics-json", "m.json", "--quiet",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    m = json.loads(Path("m.json").read_text())
+    assert m["records_consumed"] == m["records_predicted"] == 6000 and m["dead_letters"] == 0
+    assert m["source"]["end_offsets"] == {"0": 6000}

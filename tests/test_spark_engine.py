@@ -11,6 +11,7 @@ import itertools
 import math
 import shutil
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -497,6 +498,23 @@ def test_kafka_available_now_drains_the_topic_in_limited_batches(
             ),
             engine="spark",
         )
+
+
+@pytest.mark.spark
+@pytest.mark.kafka
+def test_until_idle_reads_what_comes_then_stops_after_the_quiet_time(
+    spark_session: Any, broker: Any, topic: str
+) -> None:
+    from streamlearn.kafka.produce import produce
+
+    produce("linear", broker.bootstrap, topic, count=5_000)
+    spec = parse_source(f"kafka:{topic}", bootstrap=broker.bootstrap, until_end=False)
+    pipeline = Pipeline(spec, task="regression", models=["mean"], batch_size=2_000, until="idle:3")
+    t0 = time.monotonic()
+    summary = run(pipeline, engine="spark", kafka_reader="python")
+    took = time.monotonic() - t0
+    assert summary["records_predicted"] == 5_000 and not summary["interrupted"]
+    assert 3.0 <= took < 90  # the quiet time, plus Spark's start and the reads
 
 
 @pytest.mark.spark

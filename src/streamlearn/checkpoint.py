@@ -26,7 +26,7 @@ from typing import Any
 import orjson
 
 from streamlearn.errors import ConfigError
-from streamlearn.sinks.files import atomic_write_bytes
+from streamlearn.sinks.files import atomic_write_bytes, remove_stale_temporaries
 
 __all__ = ["FORMAT_VERSION", "MAGIC", "Checkpoint", "Checkpointer", "read_header"]
 
@@ -130,6 +130,7 @@ class Checkpointer:
         _check_private(self.folder, "folder")
         if not os.access(self.folder, os.W_OK | os.X_OK):
             raise ConfigError(f"cannot write checkpoints into {self.folder}: permission denied")
+        remove_stale_temporaries(self.folder)
 
     @property
     def path(self) -> Path:

@@ -197,7 +197,7 @@ class BatchProcessor:
         """The run's counters and the race's standings so far."""
         race = self.race
         models = race.metrics() if race is not None else {}
-        return {
+        out: RunSummary = {
             "task": self.pipeline.task,
             "records_consumed": self.consumed,
             "records_predicted": self.predicted,
@@ -213,6 +213,12 @@ class BatchProcessor:
             "leaderboard": [s.row() for s in race.leaderboard()] if race is not None else [],
             "significance": race.significance() if race is not None else None,
         }
+        overflow = self.encoder.overflowed() if self.encoder is not None else {}
+        if self.labels.overflowed:
+            overflow["(labels)"] = self.labels.overflowed
+        if overflow:
+            out["category_overflow"] = overflow
+        return out
 
     # -- checkpoints ----------------------------------------------------------------
     def snapshot(self) -> bytes:

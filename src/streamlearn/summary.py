@@ -80,6 +80,8 @@ class RunSummary(TypedDict):
     source: NotRequired[dict[str, Any]]
     #: keyed steps' state, by step id
     stats: NotRequired[dict[str, Any]]
+    #: values that found a full category vocabulary, by column (``(labels)``: class labels)
+    category_overflow: NotRequired[dict[str, int]]
     interrupted: NotRequired[bool]
     #: the signal that interrupted the run (``SIGINT`` or ``SIGTERM``)
     signal: NotRequired[str]

@@ -163,4 +163,10 @@ class Race:
         }
 
     def metrics(self) -> dict[str, ModelMetrics]:
-        return {name: s.to_dict() for name, s in self.scores.items()}
+        out = {}
+        for name, score in self.scores.items():
+            out[name] = score.to_dict()
+            found = self.models[name].diagnostics()
+            if found:
+                out[name]["diagnostics"] = found
+        return out

@@ -98,6 +98,11 @@ class Learner(ABC):
             raise TypeError("snapshot does not hold a Learner")
         return learner
 
+    def diagnostics(self) -> dict[str, int]:
+        """Counts the learner keeps about itself (updates capped or skipped, fits that
+        failed...); they go to the metrics JSON under the model's ``diagnostics``."""
+        return {}
+
     def state_size(self) -> int:
         """Bytes of pickled state: used to check that memory stays bounded."""
         return len(self.snapshot())

@@ -183,6 +183,10 @@ class FastClassifier(Classifier):
         )  # fmt: skip
 
     # -- the contract ------------------------------------------------------------------
+    def diagnostics(self) -> dict[str, int]:
+        """Labels not learned because the class table was full (``max_classes``)."""
+        return {"labels_skipped": self.n_skipped_}
+
     def predict_many(self, X: np.ndarray) -> np.ndarray:
         X, _ = self._prepare(X)
         out = np.full(len(X), NO_CLASS, dtype=np.int64)

@@ -29,6 +29,7 @@ class CategoryIndex:
         self.max_categories = max_categories
         self.codes: dict[Any, int] = {}
         self.values: list[Any] = []
+        #: records whose value found the vocabulary full
         self.overflowed = 0
 
     @property
@@ -39,13 +40,15 @@ class CategoryIndex:
         # factorize keeps order of first appearance, so codes are deterministic
         local_codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=False)
         mapped = np.fromiter((self._code(u) for u in uniques), dtype=np.int64, count=len(uniques))
-        return mapped[local_codes]
+        codes: np.ndarray = mapped[local_codes]
+        if len(self.values) >= self.max_categories:  # count the records that got the overflow code
+            self.overflowed += int(np.count_nonzero(codes == self.overflow_code))
+        return codes
 
     def _code(self, value: Any) -> int:
         code = self.codes.get(value)
         if code is None:
             if len(self.values) >= self.max_categories:
-                self.overflowed += 1
                 return self.overflow_code
             code = len(self.values)
             self.codes[value] = code
@@ -89,6 +92,10 @@ class FeatureEncoder:
     @property
     def names(self) -> tuple[str, ...]:
         return (*self.numeric, *self.categorical)
+
+    def overflowed(self) -> dict[str, int]:
+        """Values that found their column's vocabulary full, by column (only those with any)."""
+        return {name: index.overflowed for name, index in self.indexes.items() if index.overflowed}
 
     @property
     def categorical_mask(self) -> np.ndarray:

@@ -228,6 +228,10 @@ class RLS(Regressor):
             self._n_scored += m
             self.n_learned += m
 
+    def diagnostics(self) -> dict[str, int]:
+        """How often the wind-up guard fired, and records predicted but not learned (NaN, inf)."""
+        return {"capped": self.n_capped_, "skipped": self.n_skipped_}
+
     # -- results ---------------------------------------------------------------
     @property
     def coef_(self) -> np.ndarray:

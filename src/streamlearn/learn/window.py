@@ -183,6 +183,10 @@ class WindowModel(Learner):
         return X.reshape(1, -1) if X.ndim == 1 else X
 
     # -- the contract --------------------------------------------------------------------
+    def diagnostics(self) -> dict[str, int]:
+        """Window refits, and refits the estimator refused (a ``ValueError``, e.g. one class only)."""
+        return {"fits": self.n_fits_, "failed_fits": self.n_failed_fits_}
+
     def learn_one(self, x: np.ndarray, y: Any) -> None:
         self._absorb(self._matrix(x), np.asarray([y], dtype=self._prediction_dtype()))
 

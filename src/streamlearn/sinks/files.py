@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -14,15 +15,40 @@ import pyarrow.parquet as pq
 from streamlearn.errors import ConfigError
 from streamlearn.sinks.base import BatchResult, Sink
 
-__all__ = ["PredictionsSink", "atomic_write_bytes", "write_batch_file"]
+__all__ = [
+    "PredictionsSink",
+    "atomic_write_bytes",
+    "remove_stale_temporaries",
+    "write_batch_file",
+]
 
 FORMATS = ("csv", "parquet")
+#: in the name of a temporary file, before the writer's process id
+TEMP_MARK = ".tmp-"
+
+
+def _temporary(path: Path) -> Path:
+    return path.with_name(f".{path.name}{TEMP_MARK}{os.getpid()}")
+
+
+def remove_stale_temporaries(folder: Path) -> int:
+    """Delete what writes killed half-way left in ``folder``; returns how many."""
+    removed = 0
+    for stale in folder.glob(f".*{TEMP_MARK}*"):
+        with contextlib.suppress(OSError):
+            stale.unlink()
+            removed += 1
+    return removed
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write a temporary file, fsync it, rename it over ``path``, fsync the folder."""
+    """Write a temporary file, fsync it, rename it over ``path``, fsync the folder.
+
+    A process killed half-way leaves only a hidden temporary file, which
+    :func:`remove_stale_temporaries` deletes when the folder is next opened.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp = _temporary(path)
     with open(tmp, "wb") as fh:
         fh.write(data)
         fh.flush()
@@ -78,6 +104,7 @@ class PredictionsSink(Sink):
     def open(self, snapshot: dict | None = None) -> None:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
+            remove_stale_temporaries(self.folder)
         except OSError as exc:
             raise ConfigError(
                 f"cannot create predictions folder {self.folder}: {exc.strerror}"

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from streamlearn.records.batch import RecordBatch
-from streamlearn.sinks.files import write_batch_file
+from streamlearn.sinks.files import remove_stale_temporaries, write_batch_file
 from streamlearn.steps.base import Step
 from streamlearn.types import StepKind
 
@@ -37,6 +37,10 @@ class SaveBatches(Step):
         self.step_id = step_id
 
     def apply(self, batch: RecordBatch) -> RecordBatch:
+        if not self.__dict__.get("_cleaned"):  # once per run: files of a write that was killed
+            if self.folder.is_dir():
+                remove_stale_temporaries(self.folder)
+            self.__dict__["_cleaned"] = True
         cols = batch.columns if self.columns is None else {c: batch.column(c) for c in self.columns}
         write_batch_file(
             self.folder, batch.batch_id + 1, {"offset": batch.offsets, **cols}, self.format

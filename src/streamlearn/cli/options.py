@@ -7,6 +7,8 @@ from pathlib import Path
 
 import typer
 
+from streamlearn.sources.registry import source_usage
+
 __all__ = [
     "BOOTSTRAP",
     "COUNT",
@@ -23,7 +25,7 @@ __all__ = [
     "split_columns",
 ]
 
-SOURCE = typer.Option(..., help="kafka:TOPIC, linear, nonlinear, activity, csv:PATH or json:PATH")
+SOURCE = typer.Option(..., help=f"where records come from: {source_usage()}")
 BOOTSTRAP = typer.Option("127.0.0.1:9092", help="Kafka bootstrap HOST:PORT")
 COUNT = typer.Option(None, help="records to read (generators: records to make)")
 FORMAT = typer.Option(None, help="payload format: literal, json or csv")

@@ -34,6 +34,7 @@ __all__ = [
     "parse_source",
     "register_source",
     "source_kinds",
+    "source_usage",
 ]
 
 
@@ -123,7 +124,8 @@ def build_source(spec: SourceSpec) -> Source:
     return kind.build(spec)
 
 
-def _usage() -> str:
+def source_usage() -> str:
+    """The registered kinds as ``--source`` values, for help texts and errors."""
     return ", ".join(
         k.name if k.target is None else f"{k.name}:{k.target}" for k in _KINDS.values()
     )
@@ -141,7 +143,7 @@ def parse_source(text: str, **options: object) -> SourceSpec:
     name = name.strip().lower()
     kind = _KINDS.get(name)
     if kind is None:
-        raise ConfigError(f"unknown source {text!r}; use one of {_usage()}")
+        raise ConfigError(f"unknown source {text!r}; use one of {source_usage()}")
     if kind.target is None and target:
         raise ConfigError(f"source {name!r} takes no ':' argument")
     if kind.target is not None and not target:

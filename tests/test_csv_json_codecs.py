@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import orjson
@@ -21,6 +22,9 @@ from streamlearn.codecs import (
 from streamlearn.errors import ConfigError
 from streamlearn.records import HHAR_SCHEMA, Field, RawBatch, Schema
 from streamlearn.sources.generators.activity import activity_payloads, activity_rows
+
+#: HHAR's fields, all decoded and checked, whatever the roles
+EVERY_FIELD = replace(HHAR_SCHEMA, decode_all=True)
 
 
 def raw_batch(payloads: list[bytes], first: int = 0) -> RawBatch:
@@ -50,7 +54,9 @@ def damage(line: bytes, how: str) -> bytes:
 
 def test_hhar_batch_decodes_to_the_generated_columns() -> None:
     n = 60_000  # over 4 MB of text: pyarrow reads it in several chunks
-    batch, dead = CsvCodec().decode(raw_batch(activity_payloads(0, n, seed=4), first=100))
+    batch, dead = CsvCodec(EVERY_FIELD).decode(
+        raw_batch(activity_payloads(0, n, seed=4), first=100)
+    )
     assert dead == []
     assert_columns_equal(batch.columns, activity_rows(0, n, seed=4))
     assert batch.offsets.tolist() == list(range(100, n + 100))
@@ -62,7 +68,7 @@ def test_malformed_rows_become_dead_letters_with_reasons(n: int) -> None:
     bad = {7: "too-few", n // 2: "x", n - 1: "y"}
     for i, how in bad.items():
         payloads[i] = damage(payloads[i], how)
-    batch, dead = CsvCodec().decode(raw_batch(payloads))
+    batch, dead = CsvCodec(EVERY_FIELD).decode(raw_batch(payloads))
     assert len(batch) == n - 3
     assert [d.offset for d in dead] == sorted(bad)
     assert [d.reason for d in dead] == [
@@ -89,13 +95,25 @@ def test_other_faults_and_policies() -> None:
         good + b"\n" + good: "record spans several lines",
     }
     payloads = [good, *cases, good + b"\r\n"]
-    batch, dead = CsvCodec().decode(raw_batch(payloads))
+    batch, dead = CsvCodec(EVERY_FIELD).decode(raw_batch(payloads))
     assert batch.offsets.tolist() == [0, len(payloads) - 1]
     for d, reason in zip(dead, cases.values(), strict=True):
         assert d.reason.startswith(reason), (d.raw, d.reason)
     keep = CsvCodec(Schema(HHAR_SCHEMA.fields, nonfinite="keep"))
     batch, dead = keep.decode(raw_batch([damage(good, "x").replace(b"abc", b"-inf")]))
     assert not dead and batch.columns["x"][0] == -math.inf
+
+
+def test_only_the_fields_a_run_uses_are_validated() -> None:
+    """HHAR's roles use x, y, z, User, Model, Device and gt: a bad Index is not the run's problem."""
+    good = activity_payloads(0, 2)
+    odd = b"1.5," + good[0].split(b",", 1)[1]
+    sci = b",".join([*good[1].split(b",")[:2], b"1.42469663191325E+018", *good[1].split(b",")[3:]])
+    batch, dead = CsvCodec().decode(raw_batch([odd, sci]))
+    assert dead == [] and len(batch) == 2
+    assert set(batch.columns) == {"x", "y", "z", "User", "Model", "Device", "gt"}
+    _, dead = CsvCodec(EVERY_FIELD).decode(raw_batch([odd]))
+    assert [d.reason for d in dead] == ["field 'Index': not an integer: '1.5'"]
 
 
 def test_optional_fields_may_be_empty() -> None:
@@ -213,7 +231,7 @@ def test_json_round_trip_of_hhar_rows_and_inferred_schema() -> None:
     schema = infer_json_schema(orjson.loads(JsonCodec(HHAR_SCHEMA).encode(rows)[0]))
     assert schema.target == "gt" and schema.categorical == ("User", "Model", "Device")
     assert schema.field("Index").kind == "float" and schema.field("User").kind == "str"
-    batch, dead = JsonCodec(HHAR_SCHEMA).decode(raw_batch(JsonCodec(HHAR_SCHEMA).encode(rows)))
+    batch, dead = JsonCodec(EVERY_FIELD).decode(raw_batch(JsonCodec(HHAR_SCHEMA).encode(rows)))
     assert dead == []
     assert_columns_equal(batch.columns, rows)
 
@@ -233,18 +251,24 @@ def test_json_dead_letters() -> None:
         b"",
     ]
     batch, dead = JsonCodec(schema).decode(raw_batch(payloads))
-    assert batch.offsets.tolist() == [0]
+    # a number written as text fits a number field, and a number fits a category
+    assert batch.offsets.tolist() == [0, 2, 5]
+    assert batch.columns["x"].tolist() == [1.0, 1.0, 1.0] and batch.columns["s"].tolist() == [
+        "a",
+        "a",
+        "3",
+    ]
     assert batch.columns["n"].dtype == np.int64
-    assert [d.reason for d in dead][:7] == [
+    assert [d.reason for d in dead][:5] == [
         "missing field 'n'",
-        "field 'x': expected a number, got a string",
         "field 'x': expected a number, got a boolean",
         "field 'n': not an integer: 2.5",
-        "field 's': expected a string, got a number",
         "field 'x' is null",
         "not a JSON object but an array",
     ]
-    assert dead[7].reason.startswith("not valid JSON") and dead[8].reason == "empty record"
+    assert dead[5].reason.startswith("not valid JSON") and dead[6].reason == "empty record"
+    _, dead = JsonCodec(schema).decode(raw_batch([b'{"x": "one", "n": 2, "s": "a"}']))
+    assert [d.reason for d in dead] == ["field 'x': expected a number, got a string"]
 
 
 def test_make_codec() -> None:

@@ -297,6 +297,7 @@ def test_category_overflow_is_counted_and_the_race_goes_on() -> None:
             MemorySource(rows),
             task="classification",
             target="label",
+            features=["user", "x"],  # a text column with a new value on every row: asked for
             models=["nb", "majority"],
             batch_size=1000,
         )

@@ -16,8 +16,8 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from streamlearn.errors import ConfigError
@@ -84,10 +84,21 @@ class Pipeline:
         A :class:`~streamlearn.sources.base.Source`, a :class:`SourceSpec` or
         a spec string such as ``"kafka:dataLinearModel"`` or ``"linear"``.
     format
-        Payload codec: ``literal``, ``json`` or ``csv``; default: the source's.
+        Payload codec: ``literal``, ``json``, ``csv`` or ``auto``; default:
+        the source's (a topic's is decided by majority over its first messages).
     schema
-        Fields and roles; default: the format's (course layout for literal,
-        HHAR for the activity generator, a CSV file's header, JSON's keys).
+        Fields and roles; default: what the source knows (the course layout,
+        HHAR for the activity generator) or what a sample of the records
+        shows (types by majority, see :mod:`streamlearn.codecs.infer`).
+    target, features, categorical, key
+        Roles; ``features`` are exactly the features. Only the fields the run
+        uses are decoded and validated.
+    types
+        Fields' types, pinned: ``{"x": "float", "user": "category"}`` or
+        ``"x:float,user:category"`` (``--types``).
+    delimiter, header, columns
+        How delimited text is cut, when its first lines should not decide
+        (``--delimiter``, ``--no-header``, ``--columns``).
     task, models
         What to learn and the learners to race (spec strings or learners).
     steps
@@ -103,6 +114,10 @@ class Pipeline:
     features: Sequence[str] | None = None
     categorical: Sequence[str] | None = None
     key: str | None = None
+    types: Mapping[str, str] | str | None = None
+    delimiter: str | None = None
+    header: bool | None = None
+    columns: Sequence[str] | None = None
     steps: list[Step] = field(default_factory=list)
     granularity: Granularity = "record"
     train_budget: int | None = None
@@ -122,6 +137,17 @@ class Pipeline:
         check("granularity", self.granularity, GRANULARITIES)
         check("nonfinite", self.nonfinite, NONFINITE)
         check_unique_ids("step", (s.step_id for s in self.steps))
+        if self.delimiter is not None and (len(self.delimiter) != 1 or self.delimiter in '\r\n"'):
+            raise ConfigError(f"--delimiter must be one character, not {self.delimiter!r}")
+        if isinstance(self.source, SourceSpec) and (
+            self.delimiter or self.header is not None or self.columns
+        ):
+            self.source = replace(
+                self.source,
+                delimiter=self.delimiter,
+                header=self.header,
+                columns=tuple(self.columns) if self.columns else None,
+            )
         if self.batch_size < 1:
             raise ConfigError("--batch-size must be at least 1")
         if self.batch_interval is not None and self.batch_interval <= 0:
@@ -170,6 +196,10 @@ def fingerprint(pipeline: Pipeline) -> str:
         str(pipeline.features),
         str(pipeline.categorical),
         str(pipeline.key),
+        str(pipeline.types),
+        str(pipeline.delimiter),
+        str(pipeline.header),
+        str(pipeline.columns),
         pipeline.granularity,
         str(pipeline.train_budget),
         str(pipeline.batch_size),

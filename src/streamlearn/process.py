@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import pickle
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
-import orjson
 
-from streamlearn.codecs import Codec, make_codec, sniff_format
+from streamlearn.codecs import Codec, make_codec
+from streamlearn.codecs.infer import parse_types
+from streamlearn.codecs.layout import Layout
+from streamlearn.codecs.settle import Choices, Settled, settle
 from streamlearn.errors import ConfigError
 from streamlearn.evaluate.race import Race
 from streamlearn.learn.features import FeatureEncoder, LabelIndex
@@ -55,7 +56,9 @@ class BatchProcessor:
         self.pipeline = pipeline
         self.steps = list(pipeline.steps if steps is None else steps)
         self.format = pipeline.format or source.format
-        self.source_schema: Schema | None = pipeline.schema or source.schema
+        self.known: Schema | None = pipeline.schema or source.schema
+        self.layout: Layout | None = getattr(source, "layout", None)
+        self.origin = source.origin
         self.codec: Codec | None = None
         self.encoder: FeatureEncoder | None = None
         self.labels = LabelIndex()
@@ -74,49 +77,48 @@ class BatchProcessor:
         self.filtered = 0
         self.dead = 0
         self.batches = 0
-        if self.format not in ("json", "auto") or self.source_schema is not None:
-            self.codec = self._make_codec(self.source_schema)
+        self.settled_as: Settled | None = None
+        if self.known is not None and self.format not in ("auto", "json"):
+            self.settle([])
 
     # -- the codec ----------------------------------------------------------------
     @property
     def settled(self) -> bool:
-        """Whether the codec is known (format detected, a JSON schema inferred)."""
+        """Whether the codec is known (format detected, a schema inferred)."""
         return self.codec is not None
 
-    def settle(self, raw: RawBatch) -> None:
-        """Decide the format and the codec from ``raw``, if they are still open.
-
-        ``process`` does this with the stream's first batch; an engine that
-        needs the codec before (the Spark engine, for its executors) calls it
-        with that same first batch.
-        """
-        if not len(raw):
-            return
-        if self.format == "auto":
-            self.format = sniff_format(raw.payloads)
-            if self.format != "json":
-                self.codec = self._make_codec(self.source_schema)
-        if self.codec is None and self.format == "json":
-            self.codec = self._json_codec_from(raw)
-
-    def _make_codec(self, schema: Schema | None) -> Codec:
+    def choices(self) -> Choices:
+        """What the pipeline pins about the records; the rest is decided by the data."""
         p = self.pipeline
-        codec = make_codec(self.format, schema)
-        roles = codec.schema.with_roles(p.target, p.features, p.categorical, p.key)
-        codec.schema = replace(roles, nonfinite=p.nonfinite)
-        return codec
+        reads = [s.reads for s in self.steps]
+        return Choices(
+            target=p.target,
+            features=p.features,
+            categorical=p.categorical,
+            key=p.key,
+            types=parse_types(p.types),
+            nonfinite=p.nonfinite,
+            delimiter=p.delimiter,
+            header=p.header,
+            columns=p.columns,
+            keep=tuple(dict.fromkeys(c for r in reads if r for c in r)),
+            decode_all=any(r is None for r in reads),
+            needs_target=self.race is not None,
+        )
 
-    def _json_codec_from(self, raw: RawBatch) -> Codec | None:
-        from streamlearn.codecs.json_records import infer_json_schema
+    def settle(self, sample: Sequence[bytes]) -> None:
+        """Decide the format, types and roles from the stream's first records, if still open.
 
-        for payload in raw.payloads:
-            try:
-                obj = orjson.loads(payload)
-            except orjson.JSONDecodeError:
-                continue
-            if isinstance(obj, dict):
-                return self._make_codec(infer_json_schema(obj))
-        return None
+        ``process`` settles on the first batch when the engine has not
+        settled on a sample before (a source's :meth:`~Source.peek`).
+        """
+        if self.codec is not None:
+            return
+        found = settle(self.format, sample, self.choices(), self.known, self.layout, self.origin)
+        if found is not None:
+            self.settled_as = found
+            self.format = found.format
+            self.codec = found.codec
 
     def _setup_learning(self, schema: Schema) -> None:
         assert self.race is not None
@@ -133,9 +135,15 @@ class BatchProcessor:
     # -- per batch ----------------------------------------------------------------
     def process(self, raw: RawBatch, batch_id: int) -> BatchResult:
         """Decode, transform and race one batch; returns what the sinks receive."""
-        self.settle(raw)
-        if self.codec is None:  # not one JSON object yet: every payload is a dead letter
-            dead = [raw.dead_letter(i, "not a JSON object") for i in range(len(raw))]
+        if self.codec is None and len(raw):
+            self.settle(raw.payloads if raw.table is None else [])
+        if self.codec is None:  # nothing in the stream looks like a record yet
+            why = (
+                f"not a record: no {self.format} record found yet"
+                if self.format != "auto"
+                else "not a record in any known format"
+            )
+            dead = [raw.dead_letter(i, why) for i in range(len(raw))]
             batch = RecordBatch({}, raw.origin, raw.partitions[:0], raw.offsets[:0], batch_id)
         else:
             batch, dead = self.codec.decode(raw)
@@ -188,6 +196,8 @@ class BatchProcessor:
         out["elapsed_s"] = elapsed_s
         out["records_per_s"] = self.consumed / elapsed_s if elapsed_s > 0 else 0.0
         out["source"] = source
+        if self.settled_as is not None:
+            out["schema"] = self.settled_as.describe()
         keyed = self.steps_summary()
         if keyed:
             out["stats"] = keyed
@@ -223,9 +233,12 @@ class BatchProcessor:
     # -- checkpoints ----------------------------------------------------------------
     def snapshot(self) -> bytes:
         """Everything needed to continue exactly from here, as bytes."""
+        settled = self.settled_as
         state = {
             "format": self.format,
-            "codec_schema": self.codec.schema if self.codec is not None else None,
+            "settled": (settled.format, settled.codec.schema, settled.layout)
+            if settled is not None
+            else None,
             "encoder": self.encoder,
             "labels": self.labels,
             "race": self.race,
@@ -238,8 +251,13 @@ class BatchProcessor:
         """Continue from a :meth:`snapshot`."""
         state = pickle.loads(blob)
         self.format = state["format"]
-        if state["codec_schema"] is not None:
-            self.codec = make_codec(self.format, state["codec_schema"])
+        if state["settled"] is not None:
+            format, schema, layout = state["settled"]
+            options = (
+                {"delimiter": layout.delimiter} if format == "csv" and layout is not None else {}
+            )
+            self.settled_as = Settled(format, make_codec(format, schema, **options), layout)
+            self.codec = self.settled_as.codec
         self.encoder = state["encoder"]
         self.labels = state["labels"]
         self.race = state["race"]

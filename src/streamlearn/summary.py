@@ -78,6 +78,8 @@ class RunSummary(TypedDict):
     records_per_s: NotRequired[float]
     #: the source's kind and where it stands (for Kafka: start and end offsets)
     source: NotRequired[dict[str, Any]]
+    #: the payload format and each field's type and role (``fields``), as decided or pinned
+    schema: NotRequired[dict[str, Any]]
     #: keyed steps' state, by step id
     stats: NotRequired[dict[str, Any]]
     #: values that found a full category vocabulary, by column (``(labels)``: class labels)

@@ -45,8 +45,9 @@ Granularity = Literal["record", "batch"]
 Nonfinite = Literal["dead-letter", "keep"]
 #: when a run stops
 UntilMode = Literal["end", "idle", "count"]
-#: ``offset``: partition and offset (Kafka, generators); ``line``: a file's line number
-PositionKind = Literal["offset", "line"]
+#: ``offset``: partition and offset (Kafka, generators); ``line``: a text file's line number;
+#: ``row``: a Parquet or Arrow file's row group (partition) and row (offset)
+PositionKind = Literal["offset", "line", "row"]
 #: a decoded field's type
 FieldKind = Literal["float", "int", "str"]
 #: how a step treats a batch: ``row`` transforms row by row (safe on any part of a batch);

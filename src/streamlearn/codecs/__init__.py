@@ -2,8 +2,10 @@
 
 - ``literal``: the course's NumPy literal lists (:mod:`.literal`);
 - ``json``: one JSON object per record (:mod:`.json_records`);
-- ``csv``: one delimited line per record (:mod:`.delimited`), with a
-  file's schema from its header (:mod:`.header`).
+- ``csv``: one delimited line per record (:mod:`.delimited`);
+- ``arrow``: rows of Parquet and Arrow files, as Arrow tables (:mod:`.arrow_rows`).
+
+:mod:`.infer` decides formats, layouts, types and roles from a sample.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ _HOMES = {
 
 
 #: a payload format, as ``--format`` names it
-Format = Literal["literal", "json", "csv"]
+Format = Literal["literal", "json", "csv", "arrow"]
 #: the payload formats ``--format`` accepts
 FORMATS: tuple[Format, ...] = get_args(Format)
 
@@ -84,6 +86,12 @@ def make_codec(format: str, schema: Schema | None = None, **options: Any) -> Cod
         from streamlearn.codecs.delimited import CsvCodec
 
         return CsvCodec(schema if schema is not None else HHAR_SCHEMA, **options)
+    if kind == "arrow":
+        from streamlearn.codecs.arrow_rows import ArrowCodec
+
+        if schema is None:
+            raise ConfigError("the arrow format needs a schema: the file's")
+        return ArrowCodec(schema)
     if kind == "json":
         from streamlearn.codecs.json_records import JsonCodec
 

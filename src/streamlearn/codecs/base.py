@@ -34,6 +34,12 @@ class Codec(ABC):
     def __init__(self, schema: Schema) -> None:
         self.schema = schema
 
+    @property
+    def used_fields(self) -> tuple[Field, ...]:
+        """The fields decoded and validated (``schema.used``), in record order."""
+        used = set(self.schema.used)
+        return tuple(f for f in self.schema.fields if f.name in used)
+
     @abstractmethod
     def decode(self, raw: RawBatch) -> tuple[RecordBatch, list[DeadLetter]]:
         """Decode every payload; the good ones keep their order."""

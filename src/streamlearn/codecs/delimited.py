@@ -70,7 +70,7 @@ class CsvCodec(Codec):
             raise ConfigError(f"CSV delimiter must be one character, not {delimiter!r}")
         self.delimiter = delimiter
         self._sep = delimiter.encode()
-        self._cached: tuple[tuple[Field, ...], Any] | None = None
+        self._cached: tuple[Any, Any] | None = None
 
     # -- decoding -------------------------------------------------------------------
     def decode(self, raw: RawBatch) -> tuple[RecordBatch, list[DeadLetter]]:
@@ -97,28 +97,33 @@ class CsvCodec(Codec):
         return self._assemble(raw, parts, bad)
 
     def _read_options(self) -> Any:
-        fields = self.schema.fields
-        if self._cached is None or self._cached[0] != fields:
+        key = (self.schema.fields, self.schema.used)
+        if self._cached is None or self._cached[0] != key:
+            used = self._used()
             types = {
                 f.name: pa.dictionary(pa.int32(), pa.string())
                 if f.kind == "str"
                 else pa.int64()
                 if f.kind == "int"
                 else pa.float64()
-                for f in fields
+                for f in used
             }
             opts = (
-                pacsv.ReadOptions(column_names=[f.name for f in fields], block_size=1 << 22),
+                pacsv.ReadOptions(column_names=list(self.schema.names), block_size=1 << 22),
                 pacsv.ParseOptions(delimiter=self.delimiter),
                 pacsv.ConvertOptions(
                     column_types=types,
+                    include_columns=[f.name for f in used],
                     null_values=[""],
                     strings_can_be_null=False,
                     quoted_strings_can_be_null=True,
                 ),
             )
-            self._cached = (fields, opts)
+            self._cached = (key, opts)
         return self._cached[1]
+
+    def _used(self) -> tuple[Field, ...]:
+        return self.used_fields
 
     def _parse(self, data: bytes) -> pa.Table | None:
         read, parse, convert = self._read_options()
@@ -185,7 +190,7 @@ class CsvCodec(Codec):
                 bad[int(idx[i])] = reason(i) if callable(reason) else reason
             ok[mask] = False
 
-        for f in self.schema.fields:
+        for f in self._used():
             col = table.column(f.name)
             if f.kind == "str":
                 values, empty = _strings(col)
@@ -199,7 +204,7 @@ class CsvCodec(Codec):
             else:
                 values = col.cast(pa.float64()).to_numpy()
             cols[f.name] = values
-            if null is not None and not f.optional:
+            if null is not None and not (f.optional or (f.kind == "float" and not strict)):
                 flag(null, f"field {f.name!r} is empty")
             if strict and f.kind == "float":
                 bad_num = ~np.isfinite(values)
@@ -232,14 +237,14 @@ class CsvCodec(Codec):
         if good:
             cols: dict[str, np.ndarray] = {
                 f.name: np.array([r[j] for r in rows], dtype=column_dtype(f))
-                for j, f in enumerate(self.schema.fields)
+                for j, f in enumerate(self._used())
             }
             parts.append((np.asarray(good, dtype=np.int64), cols))
 
     def _assemble(
         self, raw: RawBatch, parts: _Parts, bad: dict[int, str]
     ) -> tuple[RecordBatch, list[DeadLetter]]:
-        fields = self.schema.fields
+        fields = self._used()
         cols: dict[str, np.ndarray]
         if not parts:
             good = np.zeros(0, dtype=np.int64)
@@ -252,14 +257,7 @@ class CsvCodec(Codec):
             if np.any(np.diff(good) < 0):  # defensive: keep the arrival order
                 order = np.argsort(good, kind="stable")
                 good, cols = good[order], {k: v[order] for k, v in cols.items()}
-        batch = RecordBatch(
-            cols,
-            raw.origin,
-            raw.partitions[good],
-            raw.offsets[good],
-            position_kind=raw.position_kind,
-        )
-        return batch, [raw.dead_letter(i, bad[i]) for i in sorted(bad)]
+        return raw.records(cols, good), [raw.dead_letter(i, bad[i]) for i in sorted(bad)]
 
     # -- encoding -------------------------------------------------------------------
     def encode(self, columns: Mapping[str, np.ndarray]) -> list[bytes]:

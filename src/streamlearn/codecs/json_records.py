@@ -10,6 +10,7 @@ import numpy as np
 import orjson
 
 from streamlearn.codecs.base import Codec, column_dtype
+from streamlearn.codecs.delimited_row import FLOAT_RE
 from streamlearn.errors import ConfigError
 from streamlearn.records.batch import DeadLetter, RawBatch, RecordBatch
 from streamlearn.records.schema import Field, Schema
@@ -71,9 +72,7 @@ class JsonCodec(Codec):
     def decode(self, raw: RawBatch) -> tuple[RecordBatch, list[DeadLetter]]:
         fast = self._decode_clean(raw.payloads)
         if fast is not None:
-            return RecordBatch(
-                fast, raw.origin, raw.partitions, raw.offsets, position_kind=raw.position_kind
-            ), []
+            return raw.records(fast), []
         return self._decode_rows(raw)
 
     def _decode_clean(self, payloads: list[bytes]) -> dict[str, np.ndarray] | None:
@@ -81,7 +80,7 @@ class JsonCodec(Codec):
         try:
             objs = [orjson.loads(p) for p in payloads]
             cols: dict[str, np.ndarray] = {}
-            for f in self.schema.fields:
+            for f in self.used_fields:
                 values = [o[f.name] for o in objs]  # KeyError, or TypeError for a non-object
                 kinds = set(map(type, values))
                 if f.kind == "str":
@@ -102,7 +101,7 @@ class JsonCodec(Codec):
 
     def _decode_rows(self, raw: RawBatch) -> tuple[RecordBatch, list[DeadLetter]]:
         """The slow path: one payload at a time, each bad one with its reason."""
-        fields = self.schema.fields
+        fields = self.used_fields
         good: list[int] = []
         values: list[list[Any]] = [[] for _ in fields]
         dead: list[DeadLetter] = []
@@ -118,14 +117,7 @@ class JsonCodec(Codec):
             f.name: np.array(v, dtype=column_dtype(f)) for f, v in zip(fields, values, strict=True)
         }
         index = np.asarray(good, dtype=np.int64)
-        batch = RecordBatch(
-            cols,
-            raw.origin,
-            raw.partitions[index],
-            raw.offsets[index],
-            position_kind=raw.position_kind,
-        )
-        return batch, dead
+        return raw.records(cols, index), dead
 
     def _row(self, payload: bytes) -> list[Any] | str:
         """Values of one payload in schema order, or why it is not a record."""
@@ -139,35 +131,41 @@ class JsonCodec(Codec):
             return f"not a JSON object but {_json_type(obj)}"
         strict = self.schema.nonfinite == "dead-letter"
         out: list[Any] = []
-        for f in self.schema.fields:
+        for f in self.used_fields:
             v = obj.get(f.name)
             if v is None:
-                if not f.optional:
-                    return (
-                        f"missing field {f.name!r}"
-                        if f.name not in obj
-                        else f"field {f.name!r} is null"
-                    )
-                out.append("" if f.kind == "str" else math.nan)
-            elif f.kind == "str":
+                if f.optional or (f.kind == "float" and not strict):
+                    out.append("" if f.kind == "str" else math.nan)
+                    continue
+                return (
+                    f"missing field {f.name!r}"
+                    if f.name not in obj
+                    else f"field {f.name!r} is null"
+                )
+            if f.kind == "str":
+                if isinstance(v, int | float) and not isinstance(v, bool):
+                    v = str(v)  # a category written as a number
                 if not isinstance(v, str):
                     return f"field {f.name!r}: expected a string, got {_json_type(v)}"
                 if not v and not f.optional:
                     return f"field {f.name!r} is empty"
                 out.append(v)
-            elif isinstance(v, bool) or not isinstance(v, int | float):
+                continue
+            if isinstance(v, str) and FLOAT_RE.fullmatch(v.strip()):
+                v = float(v)  # a number written as text
+            if isinstance(v, bool) or not isinstance(v, int | float):
                 return f"field {f.name!r}: expected a number, got {_json_type(v)}"
-            elif f.kind == "int":
+            if f.kind == "int":
                 if isinstance(v, float) and not v.is_integer():
                     return f"field {f.name!r}: not an integer: {v!r}"
                 if not -(2**63) <= v < 2**63:
                     return f"field {f.name!r}: integer out of range: {v!r}"
                 out.append(int(v))
-            else:
-                x = float(v)
-                if strict and not math.isfinite(x):
-                    return f"field {f.name!r} is not finite: {x!r}"
-                out.append(x)
+                continue
+            x = float(v)
+            if strict and not math.isfinite(x):
+                return f"field {f.name!r} is not finite: {x!r}"
+            out.append(x)
         return out
 
     def encode(self, columns: Mapping[str, np.ndarray]) -> list[bytes]:

@@ -357,15 +357,8 @@ class LiteralCodec(Codec):
         for j, f in enumerate(self.schema.fields):
             col = values[keep, j] if values.shape[1] else np.empty(0)
             columns[f.name] = col.astype(np.int64) if f.kind == "int" else col
-        batch = RecordBatch(
-            columns,
-            raw.origin,
-            raw.partitions[keep],
-            raw.offsets[keep],
-            position_kind=raw.position_kind,
-        )
         dead = [raw.dead_letter(i, reasons[i]) for i in sorted(reasons)]
-        return batch, dead
+        return raw.records(columns, keep), dead
 
     # -- encoding -------------------------------------------------------------------
     def encode(self, columns: Mapping[str, np.ndarray]) -> list[bytes]:

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from streamlearn.codecs.layout import SAMPLE
 from streamlearn.engines.base import Arrival, Engine, Feed
 from streamlearn.process import BatchProcessor
 from streamlearn.records.batch import RawBatch
@@ -61,6 +62,8 @@ class LocalFeed(Feed):
         if saved is not None:
             self.processor.restore(saved.processor)
         source.open(snapshot=saved.source_position if saved is not None else None)
+        if not self.processor.settled:  # decide formats and types on the first records
+            self.processor.settle(source.peek(SAMPLE) or [])
 
     def arrivals(self) -> Iterator[Arrival | None]:
         until = self.pipeline.until

@@ -265,6 +265,35 @@ class KafkaSource(Source):
     def snapshot(self) -> dict[str, Any]:
         return {"topic": self.topic, "offsets": {str(p): o for p, o in sorted(self._next.items())}}
 
+    def peek(self, n: int, timeout_s: float = 5.0) -> list[bytes]:
+        """Up to ``n`` messages from the start offsets, shared among the partitions, read apart.
+
+        A consumer of its own reads them, so the source's position does not
+        move; it stops at the known ends and waits at most ``timeout_s``.
+        """
+        if self._consumer is None:
+            raise SourceError(f"Kafka source '{self.topic}' is not open")
+        ends = self._end if self.until_end else self._high
+        todo = {p: min(ends.get(p, s), s + n) for p, s in self._start.items() if ends.get(p, s) > s}
+        if not todo:
+            return []
+        share = max(1, n // len(todo))
+        probe = Consumer(self._conf())
+        out: dict[int, list[bytes]] = {p: [] for p in todo}
+        try:
+            probe.assign([TopicPartition(self.topic, p, self._start[p]) for p in sorted(todo)])
+            deadline = time.monotonic() + timeout_s
+            while time.monotonic() < deadline and any(
+                len(out[p]) < min(share, todo[p] - self._start[p]) for p in todo
+            ):
+                for m in probe.consume(1000, 0.1):
+                    p = m.partition()
+                    if m.error() is None and p in out and len(out[p]) < share:
+                        out[p].append(m.value() or b"")
+        finally:
+            probe.close()
+        return [v for p in sorted(out) for v in out[p]][:n]
+
     def progress(self) -> Progress:
         if self.until_end:
             total = sum(self._end[p] - self._start[p] for p in self._end)

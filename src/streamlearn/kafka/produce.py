@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from streamlearn.codecs.settle import Choices, settle
 from streamlearn.kafka.producer import KafkaWriter
 from streamlearn.records.batch import RawBatch
 from streamlearn.sources.base import Source
@@ -23,26 +24,28 @@ __all__ = ["Produced", "produce", "produce_from_source"]
 
 
 class _Keyer:
-    """Keys from a decoded field: the codec of the source's format, lazily built."""
+    """Keys from a decoded field of the source's records (its codec settled on the first batch)."""
 
-    def __init__(self, field: str, format: str) -> None:
+    def __init__(self, field: str, source: Source) -> None:
         self.field = field
-        self.format = format
+        self.source = source
         self.codec: Any = None
 
     def __call__(self, batch: RawBatch) -> list[bytes | None]:
-        from streamlearn.codecs import make_codec
-        from streamlearn.codecs.json_records import infer_json_schema
-
         if self.codec is None:
-            if self.format == "json":
-                import orjson
-
-                self.codec = make_codec("json", infer_json_schema(orjson.loads(batch.payloads[0])))
-            elif self.format == "literal":
-                self.codec = make_codec("literal", n_features=None)
-            else:
-                self.codec = make_codec(self.format)
+            src = self.source
+            choices = Choices(keep=(self.field,), needs_target=False)
+            found = settle(
+                src.format,
+                batch.payloads,
+                choices,
+                src.schema,
+                getattr(src, "layout", None),
+                src.origin,
+            )
+            if found is None:
+                return [None] * len(batch)
+            self.codec = found.codec
         records, _dead = self.codec.decode(batch)
         values = records.column(self.field)
         where = {
@@ -94,7 +97,7 @@ def produce_from_source(
         Most records read and written at a time.
     """
     pacer = Pacer(rate)
-    keyer = _Keyer(key_field, format or source.format) if key_field else None
+    keyer = _Keyer(key_field, source) if key_field else None
     # at high rates write ~500 times a second, not once per record
     tick = 1 if rate is None else max(1, int(rate / 500))
     sent = 0

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import base64
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import orjson
 
 from streamlearn.types import PositionKind
 
@@ -14,15 +16,23 @@ __all__ = ["DeadLetter", "RawBatch", "RecordBatch", "format_position"]
 
 
 def format_position(origin: str, partition: int, offset: int, kind: PositionKind = "offset") -> str:
-    """Human-readable position of a record: ``topic[0]@42`` or ``file.csv:17``."""
+    """Human-readable position of a record: ``topic[0]@42``, ``file.csv:17`` or ``f.parquet:row 5``.
+
+    Examples
+    --------
+    >>> format_position("rows.csv", 0, 17, "line"), format_position("t", 1, 42)
+    ('rows.csv:17', 't[1]@42')
+    """
     if kind == "line":
         return f"{origin}:{offset}"
+    if kind == "row":
+        return f"{origin}:row {offset}"
     return f"{origin}[{partition}]@{offset}"
 
 
 @dataclass(frozen=True)
 class DeadLetter:
-    """A record that could not be decoded or validated, kept with its position."""
+    """A record that could not be decoded or validated, kept with its position and exact bytes."""
 
     origin: str
     partition: int
@@ -36,14 +46,34 @@ class DeadLetter:
         return format_position(self.origin, self.partition, self.offset, self.position_kind)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        """JSON-able, bytes kept exactly: ``raw`` is the text when it is UTF-8, else base64.
+
+        Examples
+        --------
+        >>> DeadLetter("t", 0, 1, b"\\xff", "bad").to_dict()["raw"], DeadLetter("t", 0, 1, b"\\xff", "bad").to_dict()["raw_encoding"]
+        ('/w==', 'base64')
+        """
+        out: dict[str, Any] = {
             "origin": self.origin,
             "partition": self.partition,
             "offset": self.offset,
             "position": self.position,
             "reason": self.reason,
-            "raw": self.raw.decode("utf-8", errors="backslashreplace"),
         }
+        try:
+            out["raw"] = self.raw.decode("utf-8")
+        except UnicodeDecodeError:
+            out["raw"] = base64.b64encode(self.raw).decode("ascii")
+            out["raw_encoding"] = "base64"
+        return out
+
+
+def _origins(parts: Sequence[Any]) -> dict[int, str] | None:
+    merged: dict[int, str] = {}
+    for p in parts:
+        if p.origins:
+            merged.update(p.origins)
+    return merged or None
 
 
 @dataclass
@@ -51,7 +81,12 @@ class RawBatch:
     """Undecoded payloads as a source delivers them, with their positions.
 
     ``position_kind`` is ``"offset"`` for Kafka and generators (``partition``
-    and ``offset``) and ``"line"`` for files (``offset`` is the 1-based line).
+    and ``offset``), ``"line"`` for text files (``offset`` is the 1-based
+    line) and ``"row"`` for Parquet and Arrow files (``partition`` is the row
+    group and ``offset`` the row in the file).
+    Columnar sources deliver an Arrow ``table`` instead of payloads.
+    ``origins`` names the origin of each partition when they differ (the
+    files of a directory).
     """
 
     origin: str
@@ -60,9 +95,11 @@ class RawBatch:
     offsets: np.ndarray
     keys: list[bytes | None] | None = None
     position_kind: PositionKind = "offset"
+    table: Any = None
+    origins: dict[int, str] | None = None
 
     def __len__(self) -> int:
-        return len(self.payloads)
+        return len(self.offsets)
 
     @classmethod
     def empty(cls, origin: str, position_kind: PositionKind = "offset") -> RawBatch:
@@ -77,6 +114,7 @@ class RawBatch:
     @classmethod
     def concat(cls, parts: Sequence[RawBatch], origin: str | None = None) -> RawBatch:
         """The records of ``parts`` in order, as one batch (``parts`` must not be empty)."""
+        parts = [p for p in parts if len(p)] or list(parts[:1])
         if len(parts) == 1 and origin in (None, parts[0].origin):
             return parts[0]
         payloads: list[bytes] = []
@@ -87,6 +125,11 @@ class RawBatch:
             keys = []
             for b in parts:
                 keys += b.keys if b.keys is not None else [None] * len(b)
+        table = None
+        if any(b.table is not None for b in parts):
+            import pyarrow as pa
+
+            table = pa.concat_tables([b.table for b in parts], promote_options="permissive")
         return cls(
             parts[0].origin if origin is None else origin,
             payloads,
@@ -94,6 +137,8 @@ class RawBatch:
             np.concatenate([b.offsets for b in parts]),
             keys,
             parts[0].position_kind,
+            table,
+            _origins(parts),
         )
 
     def slice(self, start: int, stop: int) -> RawBatch:
@@ -108,16 +153,42 @@ class RawBatch:
             self.offsets[start:stop],
             None if self.keys is None else self.keys[start:stop],
             self.position_kind,
+            None if self.table is None else self.table.slice(start, stop - start),
+            self.origins,
         )
 
+    def origin_of(self, partition: int) -> str:
+        return self.origins.get(partition, self.origin) if self.origins else self.origin
+
+    def payload(self, i: int) -> bytes:
+        """Record ``i``'s bytes: its payload, or its row as JSON (columnar sources)."""
+        if self.table is None:
+            return self.payloads[i]
+        row = self.table.slice(i, 1).to_pylist()[0]
+        return orjson.dumps(row, default=str, option=orjson.OPT_SERIALIZE_NUMPY)
+
     def dead_letter(self, i: int, reason: str) -> DeadLetter:
+        part = int(self.partitions[i])
         return DeadLetter(
-            self.origin,
-            int(self.partitions[i]),
+            self.origin_of(part),
+            part,
             int(self.offsets[i]),
-            self.payloads[i],
+            self.payload(i),
             reason,
             self.position_kind,
+        )
+
+    def records(self, columns: Mapping[str, np.ndarray], keep: Any = None) -> RecordBatch:
+        """Decoded ``columns`` for the records ``keep`` selects (all by default), with their positions."""
+        partitions = self.partitions if keep is None else self.partitions[keep]
+        offsets = self.offsets if keep is None else self.offsets[keep]
+        return RecordBatch(
+            dict(columns),
+            self.origin,
+            partitions,
+            offsets,
+            position_kind=self.position_kind,
+            origins=self.origins,
         )
 
 
@@ -135,6 +206,7 @@ class RecordBatch:
     batch_id: int = 0
     position_kind: PositionKind = "offset"
     extras: dict[str, Any] = field(default_factory=dict)
+    origins: dict[int, str] | None = None
 
     def __len__(self) -> int:
         return len(self.offsets)
@@ -146,17 +218,21 @@ class RecordBatch:
             known = ", ".join(self.columns) or "none"
             raise KeyError(f"no column {name!r} (columns: {known})") from None
 
-    def take(self, index: np.ndarray) -> RecordBatch:
-        """Rows selected by a boolean mask or an index array, order kept."""
+    def _like(self, columns: dict[str, np.ndarray], index: Any = slice(None)) -> RecordBatch:
         return RecordBatch(
-            {k: v[index] for k, v in self.columns.items()},
+            columns,
             self.origin,
             self.partitions[index],
             self.offsets[index],
             self.batch_id,
             self.position_kind,
             dict(self.extras),
+            self.origins,
         )
+
+    def take(self, index: np.ndarray) -> RecordBatch:
+        """Rows selected by a boolean mask or an index array, order kept."""
+        return self._like({k: v[index] for k, v in self.columns.items()}, index)
 
     def with_columns(self, **new: np.ndarray) -> RecordBatch:
         cols = dict(self.columns)
@@ -165,20 +241,16 @@ class RecordBatch:
             if arr.shape[:1] != (len(self),):
                 raise ValueError(f"column {k!r} has {arr.shape[:1]} rows, batch has {len(self)}")
             cols[k] = arr
-        return RecordBatch(
-            cols,
-            self.origin,
-            self.partitions,
-            self.offsets,
-            self.batch_id,
-            self.position_kind,
-            dict(self.extras),
-        )
+        return self._like(cols)
+
+    def select(self, names: Sequence[str]) -> RecordBatch:
+        """Only the named columns."""
+        return self._like({c: self.columns[c] for c in names})
 
     def position(self, i: int) -> str:
-        return format_position(
-            self.origin, int(self.partitions[i]), int(self.offsets[i]), self.position_kind
-        )
+        part = int(self.partitions[i])
+        origin = self.origins.get(part, self.origin) if self.origins else self.origin
+        return format_position(origin, part, int(self.offsets[i]), self.position_kind)
 
     def row(self, i: int) -> dict[str, Any]:
         out: dict[str, Any] = {}

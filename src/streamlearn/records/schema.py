@@ -46,9 +46,22 @@ class Schema:
         Features that are categories (strings or codes), not numbers.
     key
         The field that keyed state groups by.
+    ignore
+        Fields that are not features unless ``features`` names them
+        (identifiers, times).
     nonfinite
-        Policy for NaN and inf in numeric fields: ``"dead-letter"`` (the
-        default: the record goes to the dead letters), or ``"keep"``.
+        Policy for NaN, inf and empty values in numeric fields:
+        ``"dead-letter"`` (the default: the record goes to the dead
+        letters), or ``"keep"`` (they become NaN).
+    keep
+        Other fields to decode (steps read them); ``decode_all`` decodes
+        every field (a step that may read any). By default a schema without
+        roles (no target, features or key) decodes every field.
+    notes
+        Why a field has its role or type, when inference decided it.
+
+    Only the fields a run uses (:attr:`used`) are decoded and validated: a
+    problem in another field never sends a record to the dead letters.
     """
 
     fields: tuple[Field, ...]
@@ -58,6 +71,9 @@ class Schema:
     key: str | None = None
     ignore: tuple[str, ...] = ()
     nonfinite: Nonfinite = "dead-letter"
+    keep: tuple[str, ...] = ()
+    decode_all: bool | None = None
+    notes: tuple[tuple[str, str], ...] = ()
     names: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -74,6 +90,11 @@ class Schema:
                 raise ConfigError(
                     f"feature {name!r} is not a field (fields: {', '.join(self.names)})"
                 )
+        for name in self.keep:
+            if name not in self.names:
+                raise ConfigError(
+                    f"column {name!r} is not a field (fields: {', '.join(self.names)})"
+                )
         if self.nonfinite not in NONFINITE:
             raise ConfigError("nonfinite policy must be 'dead-letter' or 'keep'")
 
@@ -85,17 +106,66 @@ class Schema:
 
     @property
     def feature_names(self) -> tuple[str, ...]:
-        """Features in order: numeric ones, then categorical ones."""
+        """Features in order: numeric ones, then categorical ones.
+
+        Given ``features`` are exactly the features; otherwise every field but
+        the target, the key and the ignored ones.
+        """
         if self.features is not None:
-            chosen = [n for n in self.features if n not in self.categorical]
+            chosen = list(self.features)
         else:
-            skip = {self.target, self.key, *self.ignore, *self.categorical}
-            chosen = [f.name for f in self.fields if f.kind != "str" and f.name not in skip]
-        return (*chosen, *self.categorical)
+            skip = {self.target, self.key, *self.ignore}
+            chosen = [f.name for f in self.fields if f.name not in skip]
+            chosen = [n for n in chosen if self.field(n).kind != "str" or n in self.categorical]
+        categorical = set(self.categorical) | {n for n in chosen if self.field(n).kind == "str"}
+        numeric = [n for n in chosen if n not in categorical]
+        return (*numeric, *(n for n in chosen if n in categorical))
+
+    @property
+    def categorical_features(self) -> tuple[str, ...]:
+        """The features that are categories (text fields, and those marked categorical)."""
+        return tuple(
+            n for n in self.feature_names if n in self.categorical or self.field(n).kind == "str"
+        )
 
     @property
     def numeric_features(self) -> tuple[str, ...]:
-        return tuple(n for n in self.feature_names if n not in self.categorical)
+        cats = set(self.categorical_features)
+        return tuple(n for n in self.feature_names if n not in cats)
+
+    @property
+    def used(self) -> tuple[str, ...]:
+        """The fields decoded and validated: target, features, key and kept ones, in field order."""
+        everything = self.decode_all
+        if everything is None:
+            everything = self.target is None and self.features is None and self.key is None
+        if everything:
+            return self.names
+        wanted = {self.target, self.key, *self.feature_names, *self.keep} - {None}
+        return tuple(n for n in self.names if n in wanted)
+
+    def role(self, name: str) -> str:
+        """``target``, ``key``, ``feature``, ``categorical`` or ``unused``."""
+        if name == self.target:
+            return "target"
+        if name == self.key:
+            return "key"
+        if name in self.categorical_features:
+            return "categorical"
+        if name in self.feature_names:
+            return "feature"
+        return "kept" if name in self.used else "unused"
+
+    def describe(self) -> list[dict[str, str]]:
+        """Each field's name, type and role (and why, where inference decided): the metrics' ``schema``."""
+        notes = dict(self.notes)
+        out = []
+        for f in self.fields:
+            entry = {"name": f.name, "type": f.kind, "role": self.role(f.name)}
+            if f.name in notes:
+                entry["note"] = notes[f.name]
+            out.append(entry)
+        return out
 
     def with_roles(
         self,
@@ -112,6 +182,16 @@ class Schema:
             categorical=self.categorical if categorical is None else tuple(categorical),
             key=self.key if key is None else key,
         )
+
+    def with_types(self, types: dict[str, FieldKind]) -> Schema:
+        """A copy with some fields' types pinned (``--types``)."""
+        unknown = sorted(set(types) - set(self.names))
+        if unknown:
+            raise ConfigError(
+                f"--types names {unknown[0]!r}, which is not a field (fields: {', '.join(self.names)})"
+            )
+        fields = tuple(replace(f, kind=types.get(f.name, f.kind)) for f in self.fields)
+        return replace(self, fields=fields)
 
 
 def literal_schema(n_features: int = 10) -> Schema:
@@ -154,5 +234,4 @@ HHAR_SCHEMA = Schema(
     target="gt",
     features=("x", "y", "z", "User", "Model", "Device"),
     categorical=("User", "Model", "Device"),
-    key="Device",
 )

@@ -85,6 +85,15 @@ class Source(ABC):
     def snapshot(self) -> dict[str, Any]:
         """Where the next read starts, as plain JSON-able data."""
 
+    def peek(self, n: int) -> list[bytes] | None:
+        """The first ``n`` records from where the source opened, without consuming them.
+
+        Formats, layouts and types are decided on them; ``None`` (the
+        default) means the source cannot look ahead, and the first batch is
+        used instead.
+        """
+        return None
+
     def progress(self) -> Progress:
         return Progress(consumed=0)
 

@@ -59,6 +59,9 @@ class MemorySource(Source):
     def exhausted(self) -> bool:
         return self.next >= len(self.payloads)
 
+    def peek(self, n: int) -> list[bytes]:
+        return self.payloads[self.next : self.next + n]
+
     def snapshot(self) -> dict[str, Any]:
         return {"next": self.next}
 

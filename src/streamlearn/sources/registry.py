@@ -56,6 +56,10 @@ class SourceSpec:
     start: str = "earliest"
     until_end: bool = True
     group: str | None = None
+    #: how a delimited text file is cut, when its first lines should not decide
+    delimiter: str | None = None
+    header: bool | None = None
+    columns: tuple[str, ...] | None = None
 
     @property
     def text(self) -> str:
@@ -142,6 +146,8 @@ def parse_source(text: str, **options: object) -> SourceSpec:
     name, _, target = text.partition(":")
     name = name.strip().lower()
     kind = _KINDS.get(name)
+    if kind is None and _looks_like_a_path(text):
+        name, target, kind = "file", text, _KINDS.get("file")
     if kind is None:
         raise ConfigError(f"unknown source {text!r}; use one of {source_usage()}")
     if kind.target is None and target:
@@ -150,6 +156,32 @@ def parse_source(text: str, **options: object) -> SourceSpec:
         raise ConfigError(f"source {name!r} needs a target: {name}:{kind.target}")
     given: dict[str, Any] = {k: v for k, v in options.items() if v is not None}
     return SourceSpec(kind=name, target=target, **given)
+
+
+def _looks_like_a_path(text: str) -> bool:
+    from pathlib import Path
+
+    return (
+        Path(text).exists()
+        or bool(set("*?[") & set(text))
+        or "/" in text
+        or text.endswith(
+            (
+                ".csv",
+                ".tsv",
+                ".txt",
+                ".json",
+                ".jsonl",
+                ".parquet",
+                ".arrow",
+                ".gz",
+                ".bz2",
+                ".xz",
+                ".zst",
+                ".zip",
+            )
+        )
+    )
 
 
 def is_endless(text: str) -> bool:
@@ -166,11 +198,17 @@ register_source(
     needs=("confluent_kafka", "kafka"),
     summary="a Kafka topic (--bootstrap)",
 )
+_FILES = "streamlearn.sources.files:from_spec"
 register_source(
-    "csv", "streamlearn.sources.files:from_spec", target="PATH", summary="a CSV file with a header"
+    "csv", _FILES, target="PATH", summary="delimited text (CSV, TSV...): a file, directory or glob"
+)
+register_source("json", _FILES, target="PATH", summary="JSON lines: a file, directory or glob")
+register_source("parquet", _FILES, target="PATH", summary="a Parquet file, directory or glob")
+register_source(
+    "arrow", _FILES, target="PATH", summary="an Arrow IPC (Feather) file, directory or glob"
 )
 register_source(
-    "json", "streamlearn.sources.files:from_spec", target="PATH", summary="a JSON-lines file"
+    "file", _FILES, target="PATH", summary="any of those, told apart by content and extension"
 )
 register_source(
     "linear",

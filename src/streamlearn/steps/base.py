@@ -74,6 +74,8 @@ class Step(ABC):
     scope: ClassVar[StepKind] = "batch"
     #: the id of a step not given one
     default_id: ClassVar[str] = "step"
+    #: the columns the step reads; ``None``: any (every column is then decoded)
+    reads: tuple[str, ...] | None = None
 
     @property
     def step_id(self) -> str:

@@ -23,6 +23,7 @@ class FeatureSummary(Step):
     def __init__(self, features: Sequence[str], step_id: str | None = None):
         self.features = tuple(features)
         self.step_id = step_id
+        self.reads = self.features
 
     def apply(self, batch: RecordBatch) -> RecordBatch:
         if not len(batch):
@@ -46,6 +47,7 @@ class CounterText(Step):
         self.counter = counter
         self.template = template
         self.step_id = step_id
+        self.reads = (counter,)
 
     def apply(self, batch: RecordBatch) -> RecordBatch:
         col = batch.columns.get(self.counter, batch.offsets)

@@ -97,6 +97,7 @@ class KeyedState(KeyedStep):
         self.key = key
         self.columns = (column,) if isinstance(column, str) else tuple(column)
         self.step_id = step_id or name_of(update, "keyed_state")
+        self.reads = (*self.columns, *((key,) if key else ()))
         self.store: KeyedStore = LruStore(max_keys)
 
     def _values(self, batch: RecordBatch, rows: np.ndarray) -> list[Any]:
@@ -171,6 +172,8 @@ class KeyedStats(KeyedStep):
         self.stack_size = stack_size
         self.store: KeyedStore = LruStore(max_keys)
         self.step_id = step_id
+        # columns picked from the data (every float one) need every column decoded
+        self.reads = (*self.columns, *((key,) if key else ())) if self.columns else None
 
     def _pick_columns(self, batch: RecordBatch) -> tuple[str, ...]:
         if self.columns is None:

@@ -35,6 +35,7 @@ class SaveBatches(Step):
         self.format = format
         self.columns = tuple(columns) if columns else None
         self.step_id = step_id
+        self.reads = self.columns or ()  # saves what the run decodes
 
     def apply(self, batch: RecordBatch) -> RecordBatch:
         if not self.__dict__.get("_cleaned"):  # once per run: files of a write that was killed

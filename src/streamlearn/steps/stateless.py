@@ -93,17 +93,10 @@ class Select(Step):
     def __init__(self, columns: Iterable[str], step_id: str | None = None):
         self.columns = tuple(columns)
         self.step_id = step_id
+        self.reads = self.columns
 
     def apply(self, batch: RecordBatch) -> RecordBatch:
         missing = [c for c in self.columns if c not in batch.columns]
         if missing:
             raise ConfigError(f"select: no column(s) {', '.join(missing)}")
-        return RecordBatch(
-            {c: batch.columns[c] for c in self.columns},
-            batch.origin,
-            batch.partitions,
-            batch.offsets,
-            batch.batch_id,
-            batch.position_kind,
-            dict(batch.extras),
-        )
+        return batch.select(self.columns)

@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from streamlearn.codecs.layout import SAMPLE
 from streamlearn.engines.base import Engine, Feed
 from streamlearn.engines.spark.feed import DriverState, SparkFeed
 from streamlearn.engines.spark.keyed import KeyedMirror
@@ -150,9 +151,9 @@ class SparkEngine(Engine):
             processor.restore(saved.processor)
         distribute = self.distribute and BatchPredictor.applies(processor, steps)
         if not processor.settled and (mirrors or distribute):
-            # executors need the codec before the first batch: decide it on that same batch
-            processor.settle(self._first_batch(config, source))
-        if not processor.settled:  # no JSON object to learn a schema from: all on the driver
+            # executors need the codec before the first batch: decide it on the first records
+            processor.settle(_peek(source) or self._first_batch(config, source).payloads)
+        if not processor.settled:  # nothing to learn a schema from: all on the driver
             mirrors, distribute = {}, False
             processor.steps = list(steps)
         state.keyed = sorted(mirrors)
@@ -206,3 +207,12 @@ class SparkEngine(Engine):
             stream = stream.trigger(availableNow=True)
         feed.stream = stream
         return feed
+
+
+def _peek(source: Source) -> list[bytes] | None:
+    """The source's first records, read apart (the source is opened and closed again)."""
+    source.open()
+    try:
+        return source.peek(SAMPLE)
+    finally:
+        source.close()

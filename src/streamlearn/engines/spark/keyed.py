@@ -237,6 +237,7 @@ class KeyedMirror(Step):
     def __init__(self, original: KeyedStep) -> None:
         self.original = original
         self.step_id = original.step_id
+        self.reads = original.reads
         self.pending: list[KeyedRow] = []
 
     def apply(self, batch: RecordBatch) -> RecordBatch:

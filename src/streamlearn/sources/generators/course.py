@@ -30,6 +30,7 @@ from numba import njit
 from streamlearn.codecs.literal_format import format_rows, reference_format
 from streamlearn.errors import ConfigError
 from streamlearn.records.batch import RawBatch
+from streamlearn.records.schema import literal_schema
 from streamlearn.sources.base import Progress, Source
 from streamlearn.sources.pacing import Pacer
 from streamlearn.sources.registry import SourceSpec
@@ -200,6 +201,7 @@ class _CourseSource(Source):
 
     format = "literal"
     replay = "index"
+    schema = literal_schema(N_FEATURES)
 
     def __init__(
         self, count: int | None = None, seed: int = SEED, rate: float | None = None

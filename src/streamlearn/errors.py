@@ -18,7 +18,7 @@ class ConfigError(StreamlearnError):
 class SourceError(StreamlearnError):
     """A source cannot be opened or read: a missing file, topic or broker."""
 
-    exit_code = 3
+    exit_code = 4
 
 
 class MissingExtraError(StreamlearnError):

@@ -127,7 +127,7 @@ class BatchProcessor:
         kind = schema.field(schema.target).kind
         if self.race.task == "regression" and kind == "str":
             raise ConfigError(f"target {schema.target!r} holds text; use --task classification")
-        self.encoder = FeatureEncoder(schema.numeric_features, schema.categorical)
+        self.encoder = FeatureEncoder(schema.numeric_features, schema.categorical_features)
         if not self.encoder.names:
             raise ConfigError("no features to learn from; give --features")
         self.race.set_features(self.encoder.names, self.encoder.categorical_mask)

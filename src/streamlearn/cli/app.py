@@ -10,19 +10,23 @@ import typer
 from streamlearn.cli.options import (
     BOOTSTRAP,
     COUNT,
+    DELIMITER,
     FORMAT,
     KEY,
+    NO_HEADER,
     RATE,
     SAVE,
     SEED,
     SOURCE,
+    TYPES,
+    InspectOptions,
     ProduceOptions,
     RunOptions,
     StatsOptions,
 )
 from streamlearn.errors import MissingExtraError
 
-__all__ = ["app", "broker", "demo", "produce", "run", "stats"]
+__all__ = ["app", "broker", "demo", "inspect", "produce", "run", "stats"]
 
 app = typer.Typer(
     add_completion=False,
@@ -44,6 +48,12 @@ def run(
     features: str | None = typer.Option(None, help="comma-separated feature columns"),
     categorical: str | None = typer.Option(None, help="comma-separated categorical columns"),
     key: str | None = KEY,
+    types: str | None = TYPES,
+    delimiter: str | None = DELIMITER,
+    no_header: bool = NO_HEADER,
+    columns: str | None = typer.Option(
+        None, help="names of a delimited file's columns (COL,COL,...)"
+    ),
     granularity: str = typer.Option("record", help="record or batch"),
     batch_size: int = typer.Option(1000, help="max records (offsets) per micro-batch"),
     batch_interval: float | None = typer.Option(None, help="seconds per micro-batch"),
@@ -90,6 +100,9 @@ def stats(
     bootstrap: str = BOOTSTRAP,
     count: int | None = COUNT,
     format: str | None = FORMAT,
+    types: str | None = TYPES,
+    delimiter: str | None = DELIMITER,
+    no_header: bool = NO_HEADER,
     batch_size: int = typer.Option(1000, help="max records per micro-batch"),
     until: str = typer.Option("end", help="end, idle:SECONDS or count:N"),
     metrics_json: Path | None = typer.Option(None, help="write the final statistics here"),
@@ -106,6 +119,31 @@ def stats(
     from streamlearn.cli.commands import stats_command
 
     stats_command(options)
+
+
+@app.command()
+def inspect(
+    source: str = SOURCE,
+    bootstrap: str = BOOTSTRAP,
+    format: str | None = FORMAT,
+    target: str | None = typer.Option(None, help="label / value column"),
+    features: str | None = typer.Option(None, help="comma-separated feature columns"),
+    categorical: str | None = typer.Option(None, help="comma-separated categorical columns"),
+    key: str | None = KEY,
+    types: str | None = TYPES,
+    delimiter: str | None = DELIMITER,
+    no_header: bool = NO_HEADER,
+    columns: str | None = typer.Option(
+        None, help="names of a delimited file's columns (COL,COL,...)"
+    ),
+    rows: int = typer.Option(5, help="decoded rows to show"),
+    json: bool = typer.Option(False, "--json", help="print JSON instead of tables"),
+) -> None:
+    """Show what streamlearn makes of a source: format, columns' types and roles, rows, dead letters."""
+    options = InspectOptions(**locals())
+    from streamlearn.cli.inspect import inspect_command
+
+    inspect_command(options)
 
 
 @app.command()

@@ -12,6 +12,7 @@ from streamlearn.cli.options import (
     RunOptions,
     SourceOptions,
     StatsOptions,
+    delimiter_of,
     split_columns,
 )
 from streamlearn.engines.base import Observer
@@ -78,6 +79,10 @@ def run_command(p: RunOptions) -> None:
         features=split_columns(p.features),
         categorical=split_columns(p.categorical),
         key=p.key,
+        types=p.types,
+        delimiter=delimiter_of(p.delimiter),
+        header=False if p.no_header else None,
+        columns=split_columns(p.columns),
         granularity=p.granularity,  # type: ignore[arg-type]
         train_budget=p.train_budget,
         window=p.window,
@@ -119,6 +124,9 @@ def stats_command(p: StatsOptions) -> None:
         spec,
         format=p.format,
         key=p.key,
+        types=p.types,
+        delimiter=delimiter_of(p.delimiter),
+        header=False if p.no_header else None,
         steps=[*_save_steps(p.save), step],
         batch_size=p.batch_size,
         until=until,

@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -82,7 +83,7 @@ def final_table(summary: RunSummary) -> Table:
         table.add_column("windowed MSE", justify="right")
     champion = summary.get("champion")
     for name, m in summary["models"].items():
-        label = f"[bold]{name}[/] (champion)" if name == champion else name
+        label = f"[bold]{escape(name)}[/] (champion)" if name == champion else escape(name)
         if classification:
             cells = [_pct(m["accuracy"]), _pct(m["windowed_accuracy"])]
         else:

@@ -12,16 +12,21 @@ from streamlearn.sources.registry import source_usage
 __all__ = [
     "BOOTSTRAP",
     "COUNT",
+    "DELIMITER",
     "FORMAT",
     "KEY",
+    "NO_HEADER",
     "RATE",
     "SAVE",
     "SEED",
     "SOURCE",
+    "TYPES",
+    "InspectOptions",
     "ProduceOptions",
     "RunOptions",
     "SourceOptions",
     "StatsOptions",
+    "delimiter_of",
     "split_columns",
 ]
 
@@ -33,6 +38,26 @@ KEY = typer.Option(None, help="column to key state by")
 RATE = typer.Option(None, help="records/s for generators (default: unlimited)")
 SEED = typer.Option(None, help="generator seed")
 SAVE = typer.Option(None, help="save every decoded batch to DIR/batch-NNNNNN.csv")
+TYPES = typer.Option(None, help="pin column types: COL:float,COL:category,...")
+DELIMITER = typer.Option(
+    None, help="a delimited file's separator (default: sniffed; '\\t' for tab)"
+)
+NO_HEADER = typer.Option(
+    False, "--no-header", help="a delimited file has no header line: columns c0, c1, ..."
+)
+
+
+def delimiter_of(text: str | None) -> str | None:
+    r"""``--delimiter`` as one character: ``\t`` and ``tab`` are a tab.
+
+    Examples
+    --------
+    >>> delimiter_of("\\t") == "\t", delimiter_of(";")
+    (True, ';')
+    """
+    if text is None:
+        return None
+    return {"\\t": "\t", "tab": "\t", "space": " "}.get(text.strip().lower(), text)
 
 
 def split_columns(text: str | None) -> list[str] | None:
@@ -55,6 +80,9 @@ class SourceOptions:
     seed: int | None = None
     group: str | None = None
     start: str = "earliest"
+    types: str | None = None
+    delimiter: str | None = None
+    no_header: bool = False
     batch_size: int = 1000
     dead_letter: str | None = None
     metrics_json: Path | None = None
@@ -74,6 +102,7 @@ class RunOptions(SourceOptions):
     features: str | None = None
     categorical: str | None = None
     key: str | None = None
+    columns: str | None = None
     granularity: str = "record"
     batch_interval: float | None = None
     train_budget: int | None = None
@@ -94,6 +123,25 @@ class StatsOptions(SourceOptions):
     stat: str = "mean,var,max,sum"
     key: str | None = None
     columns: str | None = None
+
+
+@dataclass(frozen=True)
+class InspectOptions:
+    """``streamlearn inspect``."""
+
+    source: str
+    bootstrap: str = "127.0.0.1:9092"
+    format: str | None = None
+    target: str | None = None
+    features: str | None = None
+    categorical: str | None = None
+    key: str | None = None
+    types: str | None = None
+    delimiter: str | None = None
+    no_header: bool = False
+    columns: str | None = None
+    rows: int = 5
+    json: bool = False
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from streamlearn.engines.base import Observer
@@ -28,8 +29,8 @@ def stats_table(step: KeyedStats, title: str) -> Table:
             cells = []
             for s in step.stats:
                 v = entry[s]
-                cells.append(f"[{len(v)} rows]" if isinstance(v, list) else f"{v:.6g}")
-            table.add_row(str(key), col, *cells)
+                cells.append(escape(f"[{len(v)} rows]") if isinstance(v, list) else f"{v:.6g}")
+            table.add_row(escape(str(key)), escape(col), *cells)
     return table
 
 

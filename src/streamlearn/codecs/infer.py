@@ -257,6 +257,13 @@ def assign_roles(
             if f.kind == "str" and f.name not in ignore and f.name != target
         )
         categorical = schema.categorical or cats
+    pinned = types or {}
+    categorical = (*categorical, *(n for n, k in pinned.items() if k == "str" and n not in ignore))
+    categorical = tuple(  # never the label; pinned numbers are numbers
+        dict.fromkeys(
+            c for c in categorical if c not in (target, key) and pinned.get(c, "str") == "str"
+        )
+    )
     out = replace(
         schema,
         target=target,

@@ -117,6 +117,7 @@ class Schema:
             skip = {self.target, self.key, *self.ignore}
             chosen = [f.name for f in self.fields if f.name not in skip]
             chosen = [n for n in chosen if self.field(n).kind != "str" or n in self.categorical]
+        chosen = [n for n in chosen if n != self.target]  # never the label, whatever was asked
         categorical = set(self.categorical) | {n for n in chosen if self.field(n).kind == "str"}
         numeric = [n for n in chosen if n not in categorical]
         return (*numeric, *(n for n in chosen if n in categorical))

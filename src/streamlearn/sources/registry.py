@@ -228,3 +228,10 @@ register_source(
     endless=True,
     summary="HHAR-shaped accelerometer rows",
 )
+register_source(
+    "river",
+    "streamlearn.sources.river_data:from_spec",
+    target="NAME",
+    needs=("river", "river"),
+    summary="a data set River ships in its wheel (phishing, bananas, segment, shuttle...)",
+)

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import io
 import lzma
 import zipfile
 from pathlib import Path
-from typing import IO, Literal, cast
+from typing import IO, Any, Literal, cast
 
 from streamlearn.errors import SourceError
 
@@ -97,9 +98,29 @@ def open_binary(path: Path, compression: Compression | None) -> IO[bytes]:
         import pyarrow as pa
 
         # zstd through pyarrow, which ships the codec: no other package needed
-        return pa.CompressedInputStream(pa.OSFile(str(path)), "zstd")  # type: ignore[no-any-return]
+        stream = pa.CompressedInputStream(pa.OSFile(str(path)), "zstd")
+        return io.BufferedReader(_Raw(stream), buffer_size=1 << 20)
     except OSError as exc:
         raise SourceError(f"cannot read {path} ({compression}): {exc}") from None
+
+
+class _Raw(io.RawIOBase):
+    """A pyarrow input stream as a raw Python stream, so that it can be buffered (``readline``)."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._stream.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._stream.close()
+        super().close()
 
 
 def skip_to(stream: IO[bytes], byte: int, plain: bool) -> None:

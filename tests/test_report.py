@@ -165,6 +165,17 @@ def test_report_renders_offline_in_chromium(page: Any, classification_out: Path)
     assert "%" in page.inner_text("#leaderboard")
     assert page.inner_text("#status") == "finished"
     assert page.locator("#dead-reasons tr").count() == 6  # a header and five reasons
+    # the columns as the run read them: types and roles, decided from the data
+    roles = page.eval_on_selector_all(
+        "#schema tr", "rs => rs.slice(1).map(r => [...r.cells].slice(0, 3).map(c => c.textContent))"
+    )
+    assert roles == [
+        ["x", "float", "feature"],
+        ["y", "float", "feature"],
+        ["z", "float", "feature"],
+        ["gt", "str", "target"],
+    ]
+    assert 'delimiter ",", a header line' in page.inner_text("#schema-note")
     # the embedded PNGs decoded
     widths = page.eval_on_selector_all("#images img", "is => is.map(i => i.naturalWidth)")
     assert len(widths) == 3 and min(widths) > 100

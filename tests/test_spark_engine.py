@@ -518,6 +518,23 @@ def test_until_idle_reads_what_comes_then_stops_after_the_quiet_time(
 
 
 @pytest.mark.spark
+@pytest.mark.parametrize(
+    "name", ["sensors.parquet", "sensors_parts", "sensors.csv.gz", "sensors.tsv"]
+)
+def test_files_as_people_have_them_give_the_local_results(spark_session: Any, name: str) -> None:
+    source = str(Path(__file__).parent / "data" / name)
+
+    def pipeline() -> Pipeline:
+        return Pipeline(source, task="classification", models=["nb", "majority"], batch_size=250)
+
+    local, spark = run(pipeline()), run(pipeline(), engine="spark")
+    assert_same(local, spark)
+    assert (
+        spark["records_predicted"] == 600 and spark["schema"]["fields"] == local["schema"]["fields"]
+    )
+
+
+@pytest.mark.spark
 def test_cli_spark_run_equals_local_run(tmp_path):
     """The issue's command: the same counts and MSEs (to 1e-9) on both engines."""
     import json

@@ -59,6 +59,7 @@ class BatchProcessor:
         self.known: Schema | None = pipeline.schema or source.schema
         self.layout: Layout | None = getattr(source, "layout", None)
         self.origin = source.origin
+        self.source_format = source.format
         self.codec: Codec | None = None
         self.encoder: FeatureEncoder | None = None
         self.labels = LabelIndex()
@@ -198,6 +199,8 @@ class BatchProcessor:
         out["source"] = source
         if self.settled_as is not None:
             out["schema"] = self.settled_as.describe()
+            if self.source_format == "arrow":  # the Spark engine moves such rows as JSON
+                out["schema"]["format"] = "arrow"
         keyed = self.steps_summary()
         if keyed:
             out["stats"] = keyed

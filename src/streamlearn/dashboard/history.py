@@ -42,6 +42,8 @@ SUMMARY_KEYS = (
     "records_per_s",
     "engine",
     "source",
+    "schema",
+    "category_overflow",
     "interrupted",
 )
 

@@ -167,6 +167,27 @@
     }
   }
 
+  function renderSchema(s) {
+    const sc = s.summary.schema, table = $("schema");
+    table.textContent = "";
+    if (!sc) {
+      $("schema-note").textContent = "the columns are shown at the end of the run";
+      return;
+    }
+    let note = `format ${sc.format}`;
+    if (sc.delimiter !== undefined) note += `, delimiter ${sc.delimiter === "\t" ? "tab" : JSON.stringify(sc.delimiter)}, ${sc.header ? "a header line" : "no header"}`;
+    $("schema-note").textContent = note;
+    header(table, ["column", "type", "role", "why"]);
+    for (const f of sc.fields) {
+      const tr = document.createElement("tr");
+      cell(tr, f.name, "");
+      cell(tr, f.type, "");
+      cell(tr, f.role, "");
+      cell(tr, f.note || "", "wrap");
+      table.appendChild(tr);
+    }
+  }
+
   function renderStats(s) {
     const st = s.stats, table = $("stats");
     table.textContent = "";
@@ -218,6 +239,7 @@
     renderLeaderboard(s);
     renderCharts(s);
     renderDead(s);
+    renderSchema(s);
     renderStats(s);
     renderRuns(s);
   }

@@ -16,6 +16,7 @@ commits every batch and the two must never disagree.
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import tempfile
 import time
@@ -146,7 +147,11 @@ class SparkEngine(Engine):
         )
         mirrors = {i: KeyedMirror(s) for i in keyed if isinstance(s := steps[i], KeyedStep)}
         driver_steps: list[Step] = [mirrors.get(i, s) for i, s in enumerate(steps)]
-        processor = BatchProcessor(pipeline, source, driver_steps)
+        # rows of Parquet and Arrow files travel through Spark as JSON (see partitions.as_payloads)
+        run_as = (
+            dataclasses.replace(pipeline, format="json") if source.format == "arrow" else pipeline
+        )
+        processor = BatchProcessor(run_as, source, driver_steps)
         if saved is not None:
             processor.restore(saved.processor)
         distribute = self.distribute and BatchPredictor.applies(processor, steps)

@@ -31,6 +31,7 @@ __all__ = [
     "Payloads",
     "SourceRef",
     "arrow_to_raw",
+    "as_payloads",
     "fresh_source",
     "raw_to_arrow",
     "read_partition",
@@ -67,6 +68,23 @@ class Payloads:
     """Records already read by the planner (files and other sources)."""
 
     raw: RawBatch
+
+
+def as_payloads(raw: RawBatch) -> RawBatch:
+    """Rows of an Arrow table (Parquet and Arrow files) as JSON payloads: Spark moves bytes."""
+    if raw.table is None:
+        return raw
+    payloads = [raw.payload(i) for i in range(len(raw))]
+    return RawBatch(
+        raw.origin,
+        payloads,
+        raw.partitions,
+        raw.offsets,
+        raw.keys,
+        raw.position_kind,
+        None,
+        raw.origins,
+    )
 
 
 def fresh_source(ref: SourceRef) -> Source:

@@ -19,6 +19,7 @@ from streamlearn.engines.spark.partitions import (
     IndexRange,
     Payloads,
     SourceRef,
+    as_payloads,
     fresh_source,
     unpaced,
 )
@@ -201,7 +202,7 @@ class GenericPlanner(Planner):
             return []
         cached = self._cache.get(repr(sorted(start.items())))
         raw = cached[1] if cached is not None and cached[0] == end else self._read(start, want)
-        return [Payloads(raw)]
+        return [Payloads(as_payloads(raw))]
 
     def stop(self) -> None:
         if self._source is not None:

@@ -282,3 +282,28 @@ def test_make_codec() -> None:
         with pytest.raises(ConfigError) as err:
             make_codec(fmt, schema)
         assert "\n" not in str(err.value)
+
+
+@settings(max_examples=200, deadline=None)
+@given(raw=st.binary(max_size=64), kind=st.sampled_from(["offset", "line", "row"]))
+def test_dead_letters_keep_any_bytes_exactly(raw: bytes, kind: str, tmp_path_factory) -> None:
+    import orjson
+
+    from streamlearn.records.batch import DeadLetter, RecordBatch
+    from streamlearn.sinks.base import BatchResult
+    from streamlearn.sinks.deadletters import DeadLetterFile
+
+    letter = DeadLetter("data.csv", 0, 17, raw, "not a record", kind)  # type: ignore[arg-type]
+    path = tmp_path_factory.mktemp("dl") / "dead.jsonl"
+    sink = DeadLetterFile(path)
+    sink.open()
+    empty = RecordBatch({}, "data.csv", np.zeros(0, np.int32), np.zeros(0, np.int64), 0)
+    sink.write(BatchResult(0, empty, [letter]))
+    sink.close()
+    line = orjson.loads(path.read_bytes())
+    assert DeadLetter.from_dict(line) == letter
+    # text stays readable; anything else is base64, flagged, never ambiguous
+    try:
+        assert line["raw"] == raw.decode("utf-8") and "raw_encoding" not in line
+    except UnicodeDecodeError:
+        assert line["raw_encoding"] == "base64"

@@ -322,7 +322,7 @@ def test_dashboard_updates_live_during_a_real_run(page: Any, tmp_path: Path):
     page.wait_for_function(
         "/^(interrupted|finished)/.test(document.getElementById('status').textContent)"
     )
-    assert proc.returncode == 0, (tmp_path / "run.log").read_text()
+    assert proc.returncode in (0, 143), (tmp_path / "run.log").read_text()
     assert f"dashboard: {url}" in (tmp_path / "run.log").read_text()
     assert all(r.startswith(url) for r in requests), requests
     assert page.errors == []

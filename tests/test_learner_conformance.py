@@ -115,3 +115,32 @@ def test_check_learner_passes_a_correct_learner() -> None:
     from streamlearn.learn.baselines import Mean
 
     check_learner(Mean(), bounded=True)
+
+
+def test_every_typed_spec_parameter_rejects_a_wrong_value_in_one_line() -> None:
+    """Name the parameter, the value and the expected type, for every kind."""
+    import inspect
+    import typing
+
+    from streamlearn.errors import ConfigError
+    from streamlearn.learn.registry import _KINDS, build_learner
+
+    checked = 0
+    for kind, entry in sorted(_KINDS.items()):
+        factory = entry.load()
+        target = factory.__init__ if inspect.isclass(factory) else factory
+        hints = typing.get_type_hints(target)
+        for name, hint in hints.items():
+            if name in ("return", "task") or hint is typing.Any:
+                continue
+            allowed = set(typing.get_args(hint)) or {hint}
+            if allowed & {str}:
+                continue
+            task = sorted(entry.tasks)[0]
+            with pytest.raises(ConfigError) as caught:
+                build_learner(f"{kind}:{name}=notanumber", task)
+            text = str(caught.value)
+            assert name in text and "'notanumber'" in text and "expected" in text, text
+            assert "\n" not in text
+            checked += 1
+    assert checked >= 20

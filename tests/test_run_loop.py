@@ -132,6 +132,7 @@ def test_two_keyed_stats_keep_their_own_summaries() -> None:
 
 
 # -- checkpoints ------------------------------------------------------------------------------
+@pytest.mark.faults
 def test_checkpoint_of_another_pipeline_is_refused(tmp_path: Path) -> None:
     run(_pipeline(_rows(500)), checkpoint=tmp_path / "ck")
     other = Pipeline(MemorySource(_rows(500)), task="regression", models=["mean"], batch_size=100)
@@ -144,6 +145,7 @@ def _saved(tmp_path: Path) -> Path:
     return tmp_path / "ck" / Checkpointer.FILE
 
 
+@pytest.mark.faults
 def test_truncated_or_altered_checkpoint_is_refused(tmp_path: Path) -> None:
     path = _saved(tmp_path)
     good = path.read_bytes()
@@ -157,6 +159,7 @@ def test_truncated_or_altered_checkpoint_is_refused(tmp_path: Path) -> None:
             run(_pipeline(_rows(500)), checkpoint=tmp_path / "ck")
 
 
+@pytest.mark.faults
 def test_a_crafted_pickle_is_never_unpickled(tmp_path: Path) -> None:
     path = _saved(tmp_path)
     marker = tmp_path / "pwned"
@@ -179,6 +182,7 @@ def test_a_crafted_pickle_is_never_unpickled(tmp_path: Path) -> None:
     assert not marker.exists()
 
 
+@pytest.mark.faults
 def test_checkpoint_writable_by_others_is_refused(tmp_path: Path) -> None:
     path = _saved(tmp_path)
     path.chmod(0o666)
@@ -190,6 +194,7 @@ def test_checkpoint_writable_by_others_is_refused(tmp_path: Path) -> None:
         run(_pipeline(_rows(500)), checkpoint=tmp_path / "ck")
 
 
+@pytest.mark.faults
 @pytest.mark.skipif(os.geteuid() != 0, reason="giving a file to another user needs root")
 def test_checkpoint_owned_by_another_user_is_refused(tmp_path: Path) -> None:
     path = _saved(tmp_path)
@@ -218,6 +223,7 @@ def _file_run(tag: str, extra: tuple[str, ...] = ()) -> tuple[str, ...]:
 
 
 @pytest.mark.slow
+@pytest.mark.faults
 def test_checkpoint_every_3_after_kills_equals_the_uninterrupted_run(workdir: Path) -> None:
     _write_csv(workdir / "data.csv", 400_000)
     ref = cli(*_file_run("ref"))

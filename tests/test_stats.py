@@ -6,7 +6,7 @@ import pickle
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from streamlearn.stats import ColumnExtrema, ColumnSums, Moments, course_variance
@@ -164,3 +164,63 @@ def test_pickle_round_trip() -> None:
 def test_merge_refuses_mismatched_statistics() -> None:
     with pytest.raises(TypeError):
         Moments().merge(ColumnSums())  # type: ignore[arg-type]
+
+
+# -- many keys: statistics in arrays, updated a batch at a time -------------------------------
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.tuples(st.integers(0, 15), st.floats(-1e3, 1e3)), min_size=1, max_size=40),
+        min_size=1,
+        max_size=8,
+    ),
+    st.integers(1, 10),
+    st.integers(0, 4),
+)
+def test_stats_table_equals_statistics_per_key_and_lru_eviction(
+    batches: list[list[tuple[int, float]]], max_keys: int, stack_size: int
+) -> None:
+    from streamlearn.steps.stats_table import StatsTable
+    from streamlearn.steps.store import LruStore
+
+    # a batch with more keys than fit is kept whole until its end by the table only
+    assume(all(len({k for k, _ in batch}) <= max_keys for batch in batches))
+    table = StatsTable(max_keys, stack_size)
+    lru = LruStore(max_keys)  # the reference: per key, in order of first appearance
+    for batch in batches:
+        keys = np.array([f"k{k}" for k, _ in batch], dtype=object)
+        X = np.array([[x, -2 * x] for _, x in batch])
+        table.update(keys, X)
+        firsts = list(dict.fromkeys(keys.tolist()))
+        lru.touch(firsts)
+        for key in firsts:
+            rows = X[keys == key]
+            held = lru.peek(key)
+            lru.put(key, rows if held is None else np.vstack([held, rows]))
+    assert table.keys() == lru.keys()
+    assert table.evicted == lru.evicted
+    for key, rows in lru.items():
+        got = table.peek(key)
+        assert got is not None and got.n == len(rows)
+        np.testing.assert_allclose(got.mean, rows.mean(axis=0), rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(got.var(), rows.var(axis=0), rtol=1e-7, atol=1e-6)
+        np.testing.assert_array_equal(got.low, rows.min(axis=0))
+        np.testing.assert_array_equal(got.high, rows.max(axis=0))
+        np.testing.assert_allclose(got.total, rows.sum(axis=0), rtol=1e-9, atol=1e-9)
+        np.testing.assert_array_equal(got.first, rows[0])
+        np.testing.assert_array_equal(got.stack, rows[len(rows) - min(stack_size, len(rows)) :])
+
+
+def test_stats_table_moves_keys_in_and_out_as_the_spark_engine_does() -> None:
+    from streamlearn.steps.stats_table import StatsTable
+
+    table = StatsTable(100, 3)
+    table.update(np.array(["a", "b", "a", "a"], dtype=object), np.arange(8.0).reshape(4, 2))
+    state = table.pop("a")
+    assert state is not None and "a" not in table
+    other = StatsTable(100, 3)
+    other.put("a", state)
+    again = other.peek("a")
+    assert again is not None
+    for field in ("n", "mean", "m2", "low", "high", "first", "stack"):
+        np.testing.assert_array_equal(getattr(again, field), getattr(state, field))

@@ -26,6 +26,7 @@ from typing import Any
 import orjson
 
 from streamlearn.errors import ConfigError
+from streamlearn.outputs import check_folder, os_reason, output_failed
 from streamlearn.sinks.files import atomic_write_bytes, remove_stale_temporaries
 
 __all__ = ["FORMAT_VERSION", "MAGIC", "Checkpoint", "Checkpointer", "read_header"]
@@ -117,19 +118,12 @@ class Checkpointer:
         self.every = every
         try:
             self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        except FileExistsError:
-            raise ConfigError(
-                f"cannot create checkpoint folder {self.folder}: a file is in the way"
-            ) from None
         except OSError as exc:
             raise ConfigError(
-                f"cannot create checkpoint folder {self.folder}: {exc.strerror}"
+                f"cannot create checkpoint folder {self.folder}: {os_reason(exc, self.folder)}"
             ) from None
-        if not self.folder.is_dir():
-            raise ConfigError(f"checkpoint folder {self.folder} is not a folder")
         _check_private(self.folder, "folder")
-        if not os.access(self.folder, os.W_OK | os.X_OK):
-            raise ConfigError(f"cannot write checkpoints into {self.folder}: permission denied")
+        check_folder(self.folder, "checkpoints")
         remove_stale_temporaries(self.folder)
 
     @property
@@ -182,4 +176,7 @@ class Checkpointer:
             "sha256": hashlib.sha256(payload).hexdigest(),
             "next_batch": ckpt.next_batch,
         }
-        atomic_write_bytes(self.path, MAGIC + orjson.dumps(header) + b"\n" + payload)
+        try:
+            atomic_write_bytes(self.path, MAGIC + orjson.dumps(header) + b"\n" + payload)
+        except OSError as exc:
+            raise output_failed("checkpoint", self.path, exc) from None

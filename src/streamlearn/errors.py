@@ -2,7 +2,29 @@
 
 from __future__ import annotations
 
-__all__ = ["ConfigError", "MissingExtraError", "SourceError", "StreamlearnError", "UserCodeError"]
+__all__ = [
+    "EXIT_CODES",
+    "ConfigError",
+    "MissingExtraError",
+    "SourceError",
+    "StreamlearnError",
+    "Terminated",
+    "UserCodeError",
+]
+
+#: what a finished ``streamlearn`` command's exit code means
+EXIT_CODES: dict[int, str] = {
+    0: "the run completed",
+    1: "a bug of ours (internal error)",
+    2: "bad configuration or output path, found before the first record",
+    4: "a source, broker or user-code failure",
+    130: "interrupted by SIGINT (Ctrl-C), after writing the summary",
+    143: "interrupted by SIGTERM, after writing the summary",
+}
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where a run cannot stop at a batch boundary (exit code 143)."""
 
 
 class StreamlearnError(Exception):

@@ -103,6 +103,9 @@ class Pipeline:
         What to learn and the learners to race (spec strings or learners).
     steps
         Transformations applied to each batch before the race.
+    fail_fast
+        Stop the run when a learner raises; by default the learner is marked
+        failed and the others race on (``--fail-fast``).
     """
 
     source: Source | SourceSpec | str
@@ -126,6 +129,7 @@ class Pipeline:
     batch_interval: float | None = None
     until: Until = field(default_factory=Until)
     nonfinite: Nonfinite = "dead-letter"
+    fail_fast: bool = False
 
     def __post_init__(self) -> None:
         if isinstance(self.source, str):

@@ -72,6 +72,7 @@ class BatchProcessor:
                 pipeline.granularity,
                 pipeline.train_budget,
                 pipeline.window,
+                fail_fast=pipeline.fail_fast,
             )
         self.consumed = 0
         self.predicted = 0
@@ -179,6 +180,8 @@ class BatchProcessor:
             result.predictions = self.race.step(X, y)
         result.targets = target
         self.predicted += len(batch)
+        for name, index in self.race.last_failures.items():
+            self.race.failed[name]["position"] = batch.position(index)
 
     # -- reporting ----------------------------------------------------------------
     def steps_summary(self) -> dict[str, Any]:

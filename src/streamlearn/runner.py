@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from streamlearn.engines import Observer, get_engine
+from streamlearn.outputs import Output, check_outputs, output_failed
 from streamlearn.pipeline import Pipeline
 from streamlearn.sinks.base import Sink
 from streamlearn.sinks.deadletters import DeadLetterFile
@@ -58,6 +59,12 @@ def run(
             format = "parquet" if str(predictions).endswith(".parquet") else "csv"
             folder = str(predictions).removesuffix(".parquet").removesuffix(".csv")
             all_sinks.append(PredictionsSink(folder, format))
+    # every output path is tried before the source is read: a typo costs a second, not the stream
+    outputs: list[Output] = [o for step in pipeline.steps for o in step.outputs()]
+    outputs += [o for sink in all_sinks for o in sink.outputs()]
+    if metrics_json is not None:
+        outputs.append(("--metrics-json", metrics_json, "file"))
+    check_outputs(outputs)
     summary = get_engine(engine, **engine_options).run(
         pipeline,
         all_sinks,
@@ -66,5 +73,8 @@ def run(
         checkpoint_every=checkpoint_every,
     )
     if metrics_json is not None:
-        write_metrics_json(metrics_json, summary)
+        try:
+            write_metrics_json(metrics_json, summary)
+        except OSError as exc:
+            raise output_failed("--metrics-json", metrics_json, exc) from None
     return summary

@@ -12,7 +12,7 @@ from typing import Any, NotRequired, TypedDict
 
 from streamlearn.types import Granularity, Task
 
-__all__ = ["ModelMetrics", "RunSummary", "Significance", "Standing"]
+__all__ = ["ModelFailure", "ModelMetrics", "RunSummary", "Significance", "Standing"]
 
 
 class ModelMetrics(TypedDict, total=False):
@@ -33,6 +33,20 @@ class ModelMetrics(TypedDict, total=False):
     faded_mse: float
     #: what the learner itself reports: capped and skipped updates, failed fits, overflow...
     diagnostics: dict[str, Any]
+    #: set when the learner raised: it stopped there, its figures cover the records before
+    failed: ModelFailure
+
+
+class ModelFailure(TypedDict):
+    """Why and where a learner stopped (``models[name]["failed"]``)."""
+
+    error: str
+    #: 1-based number of the record it was learning, among the records the race saw
+    record: int
+    #: 1-based number of the batch
+    batch: int
+    #: where the record came from (``file.csv:17``, ``topic[0]@42``), when known
+    position: NotRequired[str]
 
 
 class Standing(TypedDict):
@@ -43,6 +57,8 @@ class Standing(TypedDict):
     cumulative: float
     windowed: float
     predicted: int
+    #: a failed model is listed after the others and is never champion
+    failed: NotRequired[bool]
 
 
 class Significance(TypedDict):

@@ -9,6 +9,7 @@ import typer
 
 from streamlearn.cli.options import (
     BOOTSTRAP,
+    BROKER_TIMEOUT,
     COUNT,
     DELIMITER,
     FORMAT,
@@ -74,17 +75,21 @@ def run(
     seed: int | None = SEED,
     group: str | None = typer.Option(None, help="Kafka consumer group"),
     start: str = typer.Option("earliest", help="Kafka start: earliest or latest"),
+    broker_timeout: float = BROKER_TIMEOUT,
     nonfinite: str = typer.Option("dead-letter", help="NaN/inf values: dead-letter or keep"),
+    fail_fast: bool = typer.Option(
+        False, help="stop the run when a learner raises (default: mark it failed, race on)"
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no per-batch lines"),
     out: Path | None = typer.Option(None, help="write report.html, metrics.json and plots here"),
     dashboard: bool = typer.Option(False, help="serve a live dashboard on 127.0.0.1"),
     port: int = typer.Option(8050, help="dashboard port"),
-) -> None:
+) -> int:
     """Race learners prequentially on a stream and report metrics per micro-batch."""
     options = RunOptions(**locals())
     from streamlearn.cli.commands import run_command
 
-    run_command(options)
+    return run_command(options)
 
 
 @app.command()
@@ -112,13 +117,14 @@ def stats(
     master: str = typer.Option("local[2]", help="Spark master URL"),
     rate: float | None = RATE,
     seed: int | None = SEED,
+    broker_timeout: float = BROKER_TIMEOUT,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no per-batch lines"),
-) -> None:
+) -> int:
     """Keep streaming statistics (per key) and print them per micro-batch."""
     options = StatsOptions(**locals())
     from streamlearn.cli.commands import stats_command
 
-    stats_command(options)
+    return stats_command(options)
 
 
 @app.command()

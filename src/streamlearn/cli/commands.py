@@ -21,8 +21,9 @@ from streamlearn.pipeline import Pipeline, Until, parse_until
 from streamlearn.runner import run
 from streamlearn.sources.registry import SourceSpec, is_endless, parse_source
 from streamlearn.steps.base import Step
+from streamlearn.summary import RunSummary
 
-__all__ = ["build_source_spec", "produce_command", "run_command", "stats_command"]
+__all__ = ["build_source_spec", "exit_code", "produce_command", "run_command", "stats_command"]
 
 COURSE_TOPICS = {
     "linear": "dataLinearModel",
@@ -52,10 +53,18 @@ def build_source_spec(p: SourceOptions) -> tuple[SourceSpec, Until]:
         group=p.group,
         start=p.start,
         until_end=until.mode != "idle",
+        broker_timeout=p.broker_timeout,
     )
     if count is not None and not generator:
         until = Until("count", float(count)) if until.mode != "count" else until
     return spec, until
+
+
+def exit_code(summary: RunSummary) -> int:
+    """0 for a completed run; 130 or 143 for one stopped by SIGINT or SIGTERM."""
+    if not summary.get("interrupted"):
+        return 0
+    return 143 if summary.get("signal") == "SIGTERM" else 130
 
 
 def _save_steps(save: Path | None) -> list[Step]:
@@ -68,7 +77,7 @@ def _engine_options(p: SourceOptions) -> dict[str, Any]:
     return {"master": p.master} if p.engine == "spark" else {}
 
 
-def run_command(p: RunOptions) -> None:
+def run_command(p: RunOptions) -> int:
     spec, until = build_source_spec(p)
     pipeline = Pipeline(
         spec,
@@ -90,6 +99,7 @@ def run_command(p: RunOptions) -> None:
         batch_interval=p.batch_interval,
         until=until,
         nonfinite=p.nonfinite,  # type: ignore[arg-type]
+        fail_fast=p.fail_fast,
         steps=_save_steps(p.save),
     )
     observer: Observer = ConsoleObserver(quiet=p.quiet)
@@ -100,7 +110,7 @@ def run_command(p: RunOptions) -> None:
         from streamlearn.cli.reporting import with_reporting
 
         observer = with_reporting(observer, out=p.out, dashboard=p.dashboard, port=p.port)
-    run(
+    summary = run(
         pipeline,
         engine=p.engine,
         dead_letters=p.dead_letter,
@@ -111,9 +121,10 @@ def run_command(p: RunOptions) -> None:
         observer=observer,
         **_engine_options(p),
     )
+    return exit_code(summary)
 
 
-def stats_command(p: StatsOptions) -> None:
+def stats_command(p: StatsOptions) -> int:
     from streamlearn.cli.stats_output import StatsObserver
     from streamlearn.steps.keyed import KeyedStats
 
@@ -131,7 +142,7 @@ def stats_command(p: StatsOptions) -> None:
         batch_size=p.batch_size,
         until=until,
     )
-    run(
+    summary = run(
         pipeline,
         engine=p.engine,
         dead_letters=p.dead_letter,
@@ -139,6 +150,7 @@ def stats_command(p: StatsOptions) -> None:
         observer=StatsObserver(step, quiet=p.quiet),
         **_engine_options(p),
     )
+    return exit_code(summary)
 
 
 def produce_command(p: ProduceOptions) -> None:

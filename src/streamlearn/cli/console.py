@@ -59,7 +59,9 @@ def leaderboard_line(summary: RunSummary) -> str:
     classification = summary["task"] == "classification"
     fmt = _pct if classification else _num
     parts = [
-        f"{s['rank']}. {s['name']} {fmt(s['cumulative'])} (win {fmt(s['windowed'])})"
+        f"{s['rank']}. {s['name']} FAILED"
+        if s.get("failed")
+        else f"{s['rank']}. {s['name']} {fmt(s['cumulative'])} (win {fmt(s['windowed'])})"
         for s in summary["leaderboard"]
     ]
     sig = summary.get("significance")
@@ -84,6 +86,9 @@ def final_table(summary: RunSummary) -> Table:
     champion = summary.get("champion")
     for name, m in summary["models"].items():
         label = f"[bold]{escape(name)}[/] (champion)" if name == champion else escape(name)
+        failed = m.get("failed")
+        if failed:
+            label += f" [red]failed at record {failed['record']:,}[/]"
         if classification:
             cells = [_pct(m["accuracy"]), _pct(m["windowed_accuracy"])]
         else:
@@ -156,6 +161,14 @@ class ConsoleObserver(Observer):
             con.print("[yellow]interrupted: summary so far[/]")
         if summary.get("models"):
             con.print(final_table(summary))
+            for name, m in summary["models"].items():
+                failed = m.get("failed")
+                if failed:
+                    where = f" ({failed['position']})" if failed.get("position") else ""
+                    con.print(
+                        f"[red]model {escape(name)} failed at record {failed['record']:,}{where}, "
+                        f"batch {failed['batch']}:[/] {escape(failed['error'])}; the others raced on"
+                    )
             champion = summary.get("champion")
             if summary["task"] == "classification" and champion:
                 acc = summary["models"][champion]["accuracy"]

@@ -12,14 +12,14 @@ from typing import Any
 import typer
 from typer._click import exceptions as click_exc
 
-from streamlearn.errors import StreamlearnError, UserCodeError
+from streamlearn.errors import StreamlearnError, Terminated, UserCodeError
 
 __all__ = ["main", "report_errors"]
 
 
 def _on_sigterm(signum: int, frame: object) -> None:
-    # a polite stop: the engine prints the summary so far
-    raise KeyboardInterrupt
+    # outside a run loop (which stops at a batch boundary itself): stop now
+    raise Terminated
 
 
 def report_errors(fn: Callable[[], Any]) -> int:
@@ -39,6 +39,8 @@ def report_errors(fn: Callable[[], Any]) -> int:
     except click_exc.ClickException as exc:
         print(f"error: {exc.format_message()}", file=sys.stderr)
         return 2
+    except Terminated:
+        return 143
     except (KeyboardInterrupt, EOFError):
         return 130
     except UserCodeError as exc:

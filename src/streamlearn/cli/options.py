@@ -11,6 +11,7 @@ from streamlearn.sources.registry import source_usage
 
 __all__ = [
     "BOOTSTRAP",
+    "BROKER_TIMEOUT",
     "COUNT",
     "DELIMITER",
     "FORMAT",
@@ -38,6 +39,9 @@ KEY = typer.Option(None, help="column to key state by")
 RATE = typer.Option(None, help="records/s for generators (default: unlimited)")
 SEED = typer.Option(None, help="generator seed")
 SAVE = typer.Option(None, help="save every decoded batch to DIR/batch-NNNNNN.csv")
+BROKER_TIMEOUT = typer.Option(
+    30.0, help="seconds without an answer from Kafka before the run stops (exit 4)"
+)
 TYPES = typer.Option(None, help="pin column types: COL:float,COL:category,...")
 DELIMITER = typer.Option(
     None, help="a delimited file's separator (default: sniffed; '\\t' for tab)"
@@ -80,6 +84,7 @@ class SourceOptions:
     seed: int | None = None
     group: str | None = None
     start: str = "earliest"
+    broker_timeout: float = 30.0
     types: str | None = None
     delimiter: str | None = None
     no_header: bool = False
@@ -111,6 +116,7 @@ class RunOptions(SourceOptions):
     checkpoint_every: int = 1
     predictions: str | None = None
     nonfinite: str = "dead-letter"
+    fail_fast: bool = False
     out: Path | None = None
     dashboard: bool = False
     port: int = 8050

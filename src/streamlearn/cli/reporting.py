@@ -23,7 +23,8 @@ from typing import Any
 from streamlearn.dashboard.history import History
 from streamlearn.dashboard.server import DashboardServer
 from streamlearn.engines.base import Observer
-from streamlearn.errors import ConfigError, MissingExtraError
+from streamlearn.errors import MissingExtraError
+from streamlearn.outputs import check_folder, output_failed
 from streamlearn.sinks.base import BatchResult
 from streamlearn.sources.base import Progress
 from streamlearn.summary import RunSummary
@@ -124,9 +125,7 @@ class ReportingObserver(Observer):
         try:
             self.written = write_report(out, self.history)
         except OSError as exc:
-            raise ConfigError(
-                f"cannot write the report into {out}: {exc.strerror or exc}"
-            ) from None
+            raise output_failed("the report into", out, exc) from None
         plots = ", ".join(str(p) for p in self.written["plots"]) or "none"
         _say(self.inner, f"report: {self.written['report']} (plots: {plots})")
 
@@ -191,6 +190,8 @@ def with_reporting(
     """
     if out is not None and importlib.util.find_spec("matplotlib") is None:
         raise MissingExtraError("--out (the report's plots)", "dashboard")
+    if out is not None:
+        check_folder(out, "--out")
     own = False
     if server is None and dashboard:
         server, own = start_dashboard(port, observer), True

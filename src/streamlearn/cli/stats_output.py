@@ -24,7 +24,7 @@ def stats_table(step: KeyedStats, title: str) -> Table:
     table.add_column("column")
     for s in step.stats:
         table.add_column(s, justify="right")
-    for key, _ in list(step.store.items())[:SHOWN_KEYS]:
+    for key, _ in step.store.head(SHOWN_KEYS):
         for col, entry in step.values(key).items():
             cells = []
             for s in step.stats:

@@ -79,10 +79,13 @@ class LocalFeed(Feed):
             if len(raw):
                 idle_since = time.monotonic()
                 yield Arrival(raw)
-            elif self.source.exhausted or (
-                until.mode == "idle" and time.monotonic() - idle_since >= until.value
-            ):
+            elif self.source.exhausted:
                 return
+            elif until.mode == "idle" and time.monotonic() - idle_since >= until.value:
+                # idle means nothing new while the source answers: a lost broker fails instead
+                if self.source.reachable():
+                    return
+                yield None
             else:
                 yield None
 

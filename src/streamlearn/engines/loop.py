@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, cast
 
 from streamlearn.checkpoint import Checkpoint, Checkpointer
 from streamlearn.engines.observer import Observer
+from streamlearn.errors import Terminated
 from streamlearn.pipeline import fingerprint
 from streamlearn.steps.base import check_unique_ids
 from streamlearn.summary import RunSummary
@@ -54,7 +55,7 @@ class Interrupts:
 
     def _handler(self, signum: int, frame: FrameType | None) -> None:
         if self._event.is_set():  # the second one: stop now
-            raise KeyboardInterrupt
+            raise Terminated if signum == signal.SIGTERM else KeyboardInterrupt
         self.signal = signal.Signals(signum).name
         self._event.set()
 
@@ -93,14 +94,21 @@ def run_pipeline(
         writer = Checkpointer(folder, f"{fingerprint(pipeline)}:{engine.name}", checkpoint_every)
     saved = writer.load() if writer is not None else None
     source = pipeline.build_source()  # a bad source fails here, before anything starts
-    feed = engine.open(
-        pipeline, source, saved, Path(checkpoint) if checkpoint is not None else None
-    )
-    interrupts = Interrupts()
+    opened: list[Sink] = []
     try:
-        return _drive(feed, engine, sinks, observer, writer, saved, interrupts)
+        for sink in sinks:  # outputs fail before any record is read
+            sink.open(snapshot=saved.sink_positions.get(sink.sink_id) if saved else None)
+            opened.append(sink)
+        feed = engine.open(
+            pipeline, source, saved, Path(checkpoint) if checkpoint is not None else None
+        )
+        try:
+            return _drive(feed, engine, sinks, observer, writer, saved, Interrupts())
+        finally:
+            feed.close()
     finally:
-        feed.close()
+        for sink in opened:
+            sink.close()
 
 
 def _drive(
@@ -115,8 +123,6 @@ def _drive(
     processor = feed.processor
     next_batch = saved.next_batch if saved is not None else 0
     elapsed_before = saved.elapsed_s if saved is not None else 0.0
-    for sink in sinks:
-        sink.open(snapshot=saved.sink_positions.get(sink.sink_id) if saved is not None else None)
     started = time.monotonic()
 
     def save() -> None:

@@ -8,20 +8,23 @@ stood before the batch, then learned.
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from streamlearn.errors import ConfigError
+from streamlearn.errors import ConfigError, StreamlearnError
 from streamlearn.evaluate.metrics import ModelScore
 from streamlearn.evaluate.significance import diebold_mariano, mcnemar
 from streamlearn.learn.base import Learner
-from streamlearn.summary import ModelMetrics, Significance
+from streamlearn.summary import ModelFailure, ModelMetrics, Significance
 from streamlearn.summary import Standing as StandingRow
 from streamlearn.types import GRANULARITIES, Granularity, Task
 
-__all__ = ["GRANULARITIES", "Race", "Standing"]
+__all__ = ["GRANULARITIES", "ModelFailedError", "Race", "Standing"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -31,16 +34,26 @@ class Standing:
     cumulative: float
     windowed: float
     predicted: int
+    failed: bool = False
 
     def row(self) -> StandingRow:
         """The leaderboard row of the metrics JSON."""
-        return {
+        row: StandingRow = {
             "rank": self.rank,
             "name": self.name,
             "cumulative": self.cumulative,
             "windowed": self.windowed,
             "predicted": self.predicted,
         }
+        if self.failed:
+            row["failed"] = True
+        return row
+
+
+class ModelFailedError(StreamlearnError):
+    """A learner raised and ``fail_fast`` asked to stop the run (exit code 4)."""
+
+    exit_code = 4
 
 
 class Race:
@@ -59,6 +72,10 @@ class Race:
         means no budget.
     window
         Records in the windowed metric that picks the champion.
+    fail_fast
+        Stop the run when a learner raises (:class:`ModelFailedError`).
+        Otherwise the learner is marked failed where it raised, stops
+        predicting, and the others race on (``--fail-fast``).
     """
 
     def __init__(
@@ -69,6 +86,7 @@ class Race:
         train_budget: int | None = None,
         window: int = 1000,
         fading: float = 0.999,
+        fail_fast: bool = False,
     ) -> None:
         if not models:
             raise ConfigError("a race needs at least one model")
@@ -85,6 +103,16 @@ class Race:
         self.train_budget = train_budget
         self.scores = {name: ModelScore(task, window, fading) for name in models}
         self.batches = 0
+        self.records = 0  # records stepped so far
+        self.fail_fast = fail_fast
+        self.failed: dict[str, ModelFailure] = {}
+        #: models that failed in the latest batch, with the record's index in it
+        self.last_failures: dict[str, int] = {}
+
+    @property
+    def running(self) -> dict[str, Learner]:
+        """The models that have not failed."""
+        return {k: m for k, m in self.models.items() if k not in self.failed}
 
     def set_features(self, names: tuple[str, ...], categorical: np.ndarray) -> None:
         for model in self.models.values():
@@ -99,24 +127,51 @@ class Race:
         """Predict then learn one batch with every model; returns predictions by name."""
         n = len(y)
         out: dict[str, np.ndarray] = {}
-        for name, model in self.models.items():
-            k = self._learnable(model, n)
-            was_cold = model.n_learned == 0
-            if self.granularity == "record":
-                head = model.test_then_train(X[:k], y[:k]) if k else np.empty(0)
-                tail = model.predict_many(X[k:]) if k < n else np.empty(0)
-                preds = np.concatenate((head, tail)) if k < n else head
-                cold = (1 if k else n) if was_cold else 0
-            else:
-                preds = model.predict_many(X)
-                if k:
-                    model.learn_many(X[:k], y[:k])
-                cold = n if was_cold else 0
-            preds = np.asarray(preds, dtype=model._prediction_dtype())
+        self.last_failures = {}
+        for name, model in self.running.items():
+            learned = model.n_learned
+            try:
+                preds, cold = self._step_one(model, X, y)
+            except Exception as exc:  # one learner's bug must not cost the others' results
+                self._fail(name, exc, min(max(model.n_learned - learned, 0), n - 1))
+                continue
             self.scores[name].update(preds, y, cold)
             out[name] = preds
         self.batches += 1
+        self.records += n
         return out
+
+    def _step_one(self, model: Learner, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, int]:
+        n = len(y)
+        k = self._learnable(model, n)
+        was_cold = model.n_learned == 0
+        if self.granularity == "record":
+            head = model.test_then_train(X[:k], y[:k]) if k else np.empty(0)
+            tail = model.predict_many(X[k:]) if k < n else np.empty(0)
+            preds = np.concatenate((head, tail)) if k < n else head
+            cold = (1 if k else n) if was_cold else 0
+        else:
+            preds = model.predict_many(X)
+            if k:
+                model.learn_many(X[:k], y[:k])
+            cold = n if was_cold else 0
+        return np.asarray(preds, dtype=model._prediction_dtype()), cold
+
+    def _fail(self, name: str, exc: Exception, index: int) -> None:
+        """Mark ``name`` failed at the ``index``-th record of this batch (the first it had not learned)."""
+        failure: ModelFailure = {
+            "error": f"{type(exc).__name__}: {exc}".rstrip(": "),
+            "record": self.records + index + 1,
+            "batch": self.batches + 1,
+        }
+        if self.fail_fast:
+            raise ModelFailedError(
+                f"model {name!r} failed at record {failure['record']:,}: {failure['error']} "
+                "(--fail-fast)"
+            ) from exc
+        self.failed[name] = failure
+        log.warning("model %r failed at record %s: %s", name, failure["record"], failure["error"])
+        self.last_failures[name] = index
 
     # -- standings ------------------------------------------------------------
     def leaderboard(self) -> list[Standing]:
@@ -132,20 +187,24 @@ class Race:
                 name,
             )
 
-        ranked = sorted(self.scores.items(), key=key)
+        running = sorted(((k, s) for k, s in self.scores.items() if k not in self.failed), key=key)
+        failed = sorted(((k, s) for k, s in self.scores.items() if k in self.failed), key=key)
         return [
-            Standing(i + 1, name, s.cumulative, s.windowed, s.predicted)
-            for i, (name, s) in enumerate(ranked)
+            Standing(i + 1, name, s.cumulative, s.windowed, s.predicted, name in self.failed)
+            for i, (name, s) in enumerate([*running, *failed])
         ]
 
     @property
     def champion(self) -> str | None:
+        """The best model that has not failed (none before a prediction)."""
         board = self.leaderboard()
-        return board[0].name if board and board[0].predicted else None
+        if not board or board[0].failed or not board[0].predicted:
+            return None
+        return board[0].name
 
     def significance(self) -> Significance | None:
         """Paired test of champion against runner-up over the shared window."""
-        board = self.leaderboard()
+        board = [s for s in self.leaderboard() if not s.failed]
         if len(board) < 2 or not board[0].predicted:
             return None
         a, b = self.scores[board[0].name], self.scores[board[1].name]
@@ -169,4 +228,6 @@ class Race:
             found = self.models[name].diagnostics()
             if found:
                 out[name]["diagnostics"] = found
+            if name in self.failed:
+                out[name]["failed"] = self.failed[name]
         return out

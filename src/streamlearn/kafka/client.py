@@ -11,11 +11,12 @@ import logging
 import time
 from typing import Any
 
-from streamlearn.errors import SourceError
+from streamlearn.errors import ConfigError, SourceError
 
 __all__ = [
     "CONSUMER_TUNING",
     "ClientErrors",
+    "check_bootstrap",
     "client_config",
     "consumer_config",
     "fetch_metadata",
@@ -58,10 +59,45 @@ class ClientErrors:
             self.last = text.split(" (after ")[0]
 
 
+def check_bootstrap(bootstrap: str) -> str:
+    """``bootstrap`` if it is ``HOST:PORT[,HOST:PORT...]`` with ports 1 to 65535.
+
+    librdkafka would take a bad address for an unreachable broker and say
+    "Connection refused"; a typo is a configuration error instead.
+
+    Examples
+    --------
+    >>> check_bootstrap("127.0.0.1:9092,[::1]:9093")
+    '127.0.0.1:9092,[::1]:9093'
+    >>> check_bootstrap("127.0.0.1:notaport")
+    Traceback (most recent call last):
+    ...
+    streamlearn.errors.ConfigError: --bootstrap '127.0.0.1:notaport': port 'notaport' is not a number; expected HOST:PORT[,HOST:PORT...]
+    """
+    expected = "expected HOST:PORT[,HOST:PORT...]"
+    if not bootstrap.strip():
+        raise ConfigError(f"--bootstrap is empty; {expected}")
+    for address in bootstrap.split(","):
+        address = address.strip().removeprefix("PLAINTEXT://").removeprefix("SSL://")
+        host, colon, port = address.rpartition(":")
+        if not colon or not host.strip("[]"):
+            raise ConfigError(
+                f"--bootstrap {bootstrap!r}: {address!r} is not HOST:PORT; {expected}"
+            )
+        if not port.isdigit():
+            raise ConfigError(
+                f"--bootstrap {bootstrap!r}: port {port!r} is not a number; {expected}"
+            )
+        if not 0 < int(port) < 65536:
+            raise ConfigError(f"--bootstrap {bootstrap!r}: port {port} is not between 1 and 65535")
+    return bootstrap
+
+
 def client_config(
     bootstrap: str, errors: ClientErrors, extra: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     """Settings every client of ours shares: bounded timeouts, quiet logs."""
+    check_bootstrap(bootstrap)
     conf: dict[str, Any] = {
         "bootstrap.servers": bootstrap,
         "client.id": "streamlearn",

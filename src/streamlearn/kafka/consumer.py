@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 import time
 from typing import Any
 
@@ -17,7 +18,8 @@ import numpy as np
 
 from streamlearn.errors import ConfigError, MissingExtraError, SourceError
 from streamlearn.kafka.client import ClientErrors, consumer_config, fetch_metadata, topic_partitions
-from streamlearn.kafka.messages import consume_batch, split_runs
+from streamlearn.kafka.health import CHECK_EVERY_S, BrokerWatch
+from streamlearn.kafka.messages import consume_batch, peek_messages, split_runs
 from streamlearn.kafka.offsets import EndProbe, share_bounds, start_offsets, watermarks
 from streamlearn.records.batch import RawBatch
 from streamlearn.sources.base import Progress, Source
@@ -35,6 +37,7 @@ log = logging.getLogger(__name__)
 #: ``Consumer.consume`` refuses more per call
 _MAX_CONSUME = 1_000_000
 _COMMIT_EVERY_S = 5.0
+_CHECK_EVERY_S = CHECK_EVERY_S
 _LAG_EVERY_S = 1.0
 #: with ``until_end``, give up waiting for a silent partition after this long
 _STALL_S = 30.0
@@ -63,6 +66,10 @@ class KafkaSource(Source):
         Extra librdkafka settings (security, tuning); they win over ours.
     timeout_s
         Bound on ``open()``: an unreachable broker fails within it.
+    broker_timeout
+        Seconds without an answer from the brokers, once reading, before the
+        run stops with a :class:`SourceError` (``--broker-timeout``); a lost
+        broker is never taken for a quiet topic.
 
     Examples
     --------
@@ -84,6 +91,7 @@ class KafkaSource(Source):
         format: str = "literal",
         config: dict[str, Any] | None = None,
         timeout_s: float = 10.0,
+        broker_timeout: float = 30.0,
     ) -> None:
         if start not in ("earliest", "latest"):
             raise ConfigError(f"start must be 'earliest' or 'latest', not {start!r}")
@@ -96,6 +104,10 @@ class KafkaSource(Source):
         self.origin = topic
         self.config = dict(config or {})
         self.timeout_s = timeout_s
+        if not broker_timeout > 0:
+            raise ConfigError(f"--broker-timeout must be positive, not {broker_timeout}")
+        self.broker_timeout = float(broker_timeout)
+        self._watch: BrokerWatch | None = None
         self._consumer: Any = None
         self._errors = ClientErrors()
         self._start: dict[int, int] = {}
@@ -148,6 +160,17 @@ class KafkaSource(Source):
             consumer.close()
             raise
         self._consumer = consumer
+        # records buffered by librdkafka keep coming after a broker dies, and
+        # librdkafka retries forever: the watch asks the brokers directly
+        # a client of its own: closing the source never waits for a question in flight
+        asker = Consumer(self._conf())
+        self._watch = BrokerWatch(
+            lambda t: asker.list_topics(self.topic, timeout=t),
+            self.bootstrap,
+            self.broker_timeout,
+            reason=lambda: self._errors.last,
+            release=asker.close,
+        ).start()
         self._consumed = 0
         self._committed = dict(self._start)
         self._last_commit = self._last_lag = time.monotonic()
@@ -172,6 +195,7 @@ class KafkaSource(Source):
             batch = self._consume(n, timeout_s) or RawBatch.empty(self.topic)
             for p, chunk in split_runs(batch, self._single):
                 self._next[p] = int(chunk.offsets[-1]) + 1
+        self._check_broker()
         self._consumed += len(batch)
         self._maybe_commit()
         return batch
@@ -179,6 +203,26 @@ class KafkaSource(Source):
     def _consume(self, n: int, timeout_s: float) -> RawBatch | None:
         """Up to ``n`` messages as a batch, or None when none came in time."""
         return consume_batch(self._consumer, n, timeout_s, self.topic, self.bootstrap, self._single)
+
+    def _check_broker(self) -> bool:
+        """Whether the brokers answered the watch's last question.
+
+        Raises
+        ------
+        SourceError
+            When they have not answered for ``broker_timeout`` seconds.
+        """
+        if self._watch is None:
+            return True
+        self._watch.check()
+        return self._watch.up
+
+    def reachable(self) -> bool:
+        """Whether the brokers answer now (an idle topic and a lost broker are not the same)."""
+        if self._watch is None or self._consumer is None:
+            return False
+        self._watch.check()
+        return self._watch.poll_once()  # now, not a second ago: the idle time is up
 
     def _read_bounded(self, n: int, timeout_s: float) -> RawBatch:
         bounds = share_bounds(self._active, self._end, self._next, n)
@@ -190,9 +234,11 @@ class KafkaSource(Source):
             now = time.monotonic()
             if batch is None:
                 self._skip_gaps(bounds)
+                # a lost broker stops the run after broker_timeout, never cuts a batch short
+                reachable = self._check_broker()
                 if not got and now - t0 >= timeout_s:
                     return RawBatch.empty(self.topic)  # what came stays buffered
-                if got and now - last > _STALL_S:
+                if got and reachable and now - last > _STALL_S:
                     log.warning("%s: partitions stalled; returning a partial batch", self.topic)
                     break
                 continue
@@ -243,6 +289,10 @@ class KafkaSource(Source):
         now = time.monotonic()
         if not force and now - self._last_commit < _COMMIT_EVERY_S:
             return
+        # a commit sent to a dead broker holds close() for ~45 s (measured):
+        # commit only just after the brokers answered
+        if self._watch is not None and not self._watch.answered_within(_CHECK_EVERY_S + 0.5):
+            return
         self._last_commit = now
         changed = [
             TopicPartition(self.topic, p, o)
@@ -274,25 +324,7 @@ class KafkaSource(Source):
         if self._consumer is None:
             raise SourceError(f"Kafka source '{self.topic}' is not open")
         ends = self._end if self.until_end else self._high
-        todo = {p: min(ends.get(p, s), s + n) for p, s in self._start.items() if ends.get(p, s) > s}
-        if not todo:
-            return []
-        share = max(1, n // len(todo))
-        probe = Consumer(self._conf())
-        out: dict[int, list[bytes]] = {p: [] for p in todo}
-        try:
-            probe.assign([TopicPartition(self.topic, p, self._start[p]) for p in sorted(todo)])
-            deadline = time.monotonic() + timeout_s
-            while time.monotonic() < deadline and any(
-                len(out[p]) < min(share, todo[p] - self._start[p]) for p in todo
-            ):
-                for m in probe.consume(1000, 0.1):
-                    p = m.partition()
-                    if m.error() is None and p in out and len(out[p]) < share:
-                        out[p].append(m.value() or b"")
-        finally:
-            probe.close()
-        return [v for p in sorted(out) for v in out[p]][:n]
+        return peek_messages(self._conf(), self.topic, self._start, ends, n, timeout_s)
 
     def progress(self) -> Progress:
         if self.until_end:
@@ -325,11 +357,24 @@ class KafkaSource(Source):
     def close(self) -> None:
         if self._consumer is None:
             return
+        watch, self._watch = self._watch, None
+        answered = True
         try:
-            self._maybe_commit(force=True)
+            if watch is not None:
+                watch.stop()
+                answered = watch.answered_within(_CHECK_EVERY_S + 2.5)
+            if answered:  # a commit to a lost broker would hold close()
+                self._maybe_commit(force=True)
         finally:
             consumer, self._consumer = self._consumer, None
-            consumer.close()
+            if answered:
+                consumer.close()
+            else:
+                # librdkafka may still wait on requests to the lost broker: do
+                # not hold the exit for them
+                closer = threading.Thread(target=consumer.close, daemon=True)
+                closer.start()
+                closer.join(timeout=1.0)
 
 
 def from_spec(spec: SourceSpec) -> KafkaSource:
@@ -341,6 +386,7 @@ def from_spec(spec: SourceSpec) -> KafkaSource:
         start=spec.start,
         until_end=spec.until_end,
         format="auto",
+        broker_timeout=spec.broker_timeout,
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import itertools
+import time
 from typing import Any
 
 import numpy as np
@@ -21,7 +22,7 @@ try:
 except ImportError as exc:  # pragma: no cover - depends on the install
     raise MissingExtraError("Kafka", "kafka") from exc
 
-__all__ = ["consume_batch", "split_runs"]
+__all__ = ["consume_batch", "peek_messages", "split_runs"]
 
 # unbound C methods: ``map(_VALUE, msgs)`` costs no Python bytecode per message
 _VALUE = Message.value
@@ -96,3 +97,38 @@ def split_runs(batch: RawBatch, single: int | None) -> list[tuple[int, RawBatch]
     parts = batch.partitions
     edges = [0, *(np.flatnonzero(parts[1:] != parts[:-1]) + 1).tolist(), len(parts)]
     return [(int(parts[a]), batch.slice(a, b)) for a, b in itertools.pairwise(edges)]
+
+
+def peek_messages(
+    conf: dict[str, Any],
+    topic: str,
+    start: dict[int, int],
+    ends: dict[int, int],
+    n: int,
+    timeout_s: float,
+) -> list[bytes]:
+    """Up to ``n`` payloads from ``start``, shared among the partitions, by a consumer of their own.
+
+    Stops at ``ends`` and waits at most ``timeout_s``; nobody's position moves.
+    """
+    from confluent_kafka import Consumer, TopicPartition
+
+    todo = {p: min(ends.get(p, s), s + n) for p, s in start.items() if ends.get(p, s) > s}
+    if not todo:
+        return []
+    share = max(1, n // len(todo))
+    probe = Consumer(conf)
+    out: dict[int, list[bytes]] = {p: [] for p in todo}
+    try:
+        probe.assign([TopicPartition(topic, p, start[p]) for p in sorted(todo)])
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline and any(
+            len(out[p]) < min(share, todo[p] - start[p]) for p in todo
+        ):
+            for m in probe.consume(1000, 0.1):
+                p = m.partition()
+                if m.error() is None and p in out and len(out[p]) < share:
+                    out[p].append(m.value() or b"")
+    finally:
+        probe.close()
+    return [v for p in sorted(out) for v in out[p]][:n]

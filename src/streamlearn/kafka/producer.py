@@ -71,6 +71,10 @@ class KafkaWriter:
         Extra librdkafka producer settings; they win over ours.
     timeout_s
         Bound on connecting and creating the topic.
+    transactional_id
+        Write in transactions (:meth:`begin`, :meth:`commit`) under this id: a
+        writer opened again with the same id aborts what its predecessor left
+        open, so consumers that read committed data never see half a batch.
 
     Notes
     -----
@@ -94,6 +98,7 @@ class KafkaWriter:
         delivery_timeout_s: float = 30.0,
         config: dict[str, Any] | None = None,
         timeout_s: float = 10.0,
+        transactional_id: str | None = None,
     ) -> None:
         if partitions < 1:
             raise ValueError(f"partitions must be >= 1, not {partitions}")
@@ -107,11 +112,38 @@ class KafkaWriter:
         conf = client_config(self.bootstrap, self._errors, PRODUCER_TUNING)
         conf["message.timeout.ms"] = int(delivery_timeout_s * 1000)
         conf["on_delivery"] = self._on_failure
+        if transactional_id is not None:
+            conf["transactional.id"] = transactional_id
         conf.update(config or {})
         producer = Producer(conf)
         self.partitions = self._ensure_topic(producer, partitions, create, timeout_s)
         self._producer: Any = producer
         self._block = 0
+        self._open_transaction = False
+        self.transactional = transactional_id is not None
+        if self.transactional:
+            self._call("start transactions", producer.init_transactions, timeout_s)
+
+    def _call(self, what: str, fn: Any, *args: Any) -> Any:
+        try:
+            return fn(*args)
+        except KafkaException as exc:
+            raise SourceError(
+                f"cannot {what} on '{self.topic}' at {self.bootstrap}: {exc.args[0].str()}"
+            ) from None
+
+    def begin(self) -> None:
+        """Start a transaction (transactional writers only)."""
+        self._call("begin a transaction", self._producer.begin_transaction)
+        self._open_transaction = True
+
+    def commit(self) -> None:
+        """Deliver and commit what was written since :meth:`begin`, all or nothing."""
+        self._call(
+            "commit a transaction", self._producer.commit_transaction, self.delivery_timeout_s
+        )
+        self._open_transaction = False
+        self._raise_failures()
 
     def _ensure_topic(self, producer: Any, partitions: int, create: bool, timeout_s: float) -> int:
         deadline = time.monotonic() + timeout_s
@@ -165,8 +197,15 @@ class KafkaWriter:
             if self._first_failure is None:
                 self._first_failure = err.str()
 
-    def write(self, payloads: Sequence[bytes], keys: Sequence[bytes | None] | None = None) -> None:
+    def write(
+        self,
+        payloads: Sequence[bytes],
+        keys: Sequence[bytes | None] | None = None,
+        headers: list[tuple[str, bytes]] | None = None,
+    ) -> None:
         """Queue payloads for delivery, in order; waits only when the queue is full.
+
+        ``headers`` go with every message of the call (keyed messages only).
 
         Raises
         ------
@@ -185,9 +224,9 @@ class KafkaWriter:
                 for s in range(0, n, _CHUNK):
                     for v, k in zip(payloads[s : s + _CHUNK], keys[s : s + _CHUNK], strict=True):
                         try:
-                            produce(topic, v, k)
+                            produce(topic, v, k, headers=headers)
                         except BufferError:
-                            self._when_room(v, k, -1)
+                            self._when_room(v, k, -1, headers)
                     poll(0)
             elif self.partitions == 1:
                 for s in range(0, n, _CHUNK):
@@ -213,13 +252,19 @@ class KafkaWriter:
             ) from None
         self.written += n
 
-    def _when_room(self, value: bytes, key: bytes | None, partition: int) -> None:
+    def _when_room(
+        self,
+        value: bytes,
+        key: bytes | None,
+        partition: int,
+        headers: list[tuple[str, bytes]] | None = None,
+    ) -> None:
         """Serve delivery events until the local queue has room, then produce."""
         while True:
             self._producer.poll(0.005)
             self._raise_failures()
             try:
-                self._producer.produce(self.topic, value, key, partition)
+                self._producer.produce(self.topic, value, key, partition, headers=headers)
                 return
             except BufferError:
                 continue
@@ -244,8 +289,11 @@ class KafkaWriter:
             )
 
     def close(self) -> None:
-        """Flush and release the producer."""
+        """Flush (abort a transaction left open) and release the producer."""
         try:
+            if self._open_transaction and self._producer is not None:
+                self._open_transaction = False
+                self._call("abort a transaction", self._producer.abort_transaction, 10.0)
             self.flush()
         finally:
             self._producer = None

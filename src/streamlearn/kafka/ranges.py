@@ -19,6 +19,7 @@ import numpy as np
 
 from streamlearn.errors import MissingExtraError, SourceError
 from streamlearn.kafka.client import ClientErrors, consumer_config, fetch_metadata, topic_partitions
+from streamlearn.kafka.health import lost_broker
 from streamlearn.kafka.offsets import EndProbe, watermarks
 from streamlearn.records.batch import RawBatch
 
@@ -29,8 +30,6 @@ except ImportError as exc:  # pragma: no cover - depends on the install
 
 __all__ = ["GROUP_ID", "KafkaRange", "TopicOffsets", "read_range"]
 
-#: seconds a task waits for a record it knows exists before giving up
-STALL_S = 60.0
 #: seconds to wait for the broker
 META_S = 10.0
 #: the consumer group of range readers (used for nothing but the client id)
@@ -46,26 +45,34 @@ class KafkaRange:
     partition: int
     start: int
     stop: int
+    #: seconds without a record the range knows exists before the read fails
+    broker_timeout: float = 30.0
 
 
 class TopicOffsets:
     """Partitions and offsets of one topic, kept open by a planner for a whole query."""
 
-    def __init__(self, bootstrap: str, topic: str) -> None:
+    def __init__(self, bootstrap: str, topic: str, broker_timeout: float = META_S) -> None:
         self.bootstrap = bootstrap
         self.topic = topic
+        self.timeout = broker_timeout
         self._errors = ClientErrors()
         conf = consumer_config(bootstrap, self._errors, GROUP_ID)
         self._c = Consumer(conf)
         self._probe = EndProbe(topic, bootstrap, conf)
 
+    @property
+    def last_error(self) -> str | None:
+        """The last connection error the client saw."""
+        return self._errors.last
+
     def partitions(self) -> list[int]:
-        md = fetch_metadata(self._c, self.bootstrap, self._errors, META_S)
+        md = fetch_metadata(self._c, self.bootstrap, self._errors, self.timeout)
         return topic_partitions(md, self.topic, self.bootstrap)
 
     def watermarks(self) -> dict[str, tuple[int, int]]:
         """``{partition: (low, end)}``, partitions as strings (JSON offsets)."""
-        deadline = time.monotonic() + META_S
+        deadline = time.monotonic() + self.timeout
         low, high = watermarks(self._c, self.topic, self.bootstrap, self.partitions(), deadline)
         ends = self._probe.ends(low, high, deadline)
         return {str(p): (low[p], ends[p]) for p in sorted(ends)}
@@ -107,10 +114,9 @@ def read_range(part: KafkaRange, rows: int) -> Iterator[RawBatch]:
                 last = off
             if msgs:
                 stalled = time.monotonic()
-            elif time.monotonic() - stalled > STALL_S:
-                raise SourceError(
-                    f"{part.topic}[{part.partition}]: no record after offset {last} for {STALL_S:.0f} s"
-                )
+            elif time.monotonic() - stalled > part.broker_timeout:
+                reason = f"{part.topic}[{part.partition}] gave no record after offset {last}"
+                raise lost_broker(part.bootstrap, reason, part.broker_timeout)
             if len(payloads) >= rows or (payloads and last >= part.stop - 1):
                 yield _batch(part, payloads, keys, offsets)
                 payloads, keys, offsets = [], [], []

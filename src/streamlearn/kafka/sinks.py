@@ -1,18 +1,21 @@
 """Predictions and dead letters written to Kafka topics, one JSON message per record.
 
-Each message is keyed by its record's identity (``origin:partition:offset``),
-so a consumer can drop the duplicates that a restart from a checkpoint may
-send again: a topic cannot be truncated back to the checkpoint the way a file
-can.
+Each batch is written in one transaction, and a run resumed from a
+checkpoint skips the batches the topic already holds complete
+(:mod:`streamlearn.kafka.exactly_once`): exactly once where the broker hides
+aborted transactions. Each message is also keyed by its record's identity
+(``origin:partition:offset``), so consumers can deduplicate where it does not.
 """
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import numpy as np
 import orjson
 
+from streamlearn.kafka.exactly_once import TopicMarks, batch_headers, committed_batches
 from streamlearn.kafka.producer import KafkaWriter
 from streamlearn.sinks.base import BatchResult, Sink
 
@@ -29,23 +32,52 @@ class _KafkaSink(Sink):
         self.topic = topic
         self.bootstrap = bootstrap
         self.writer: Any = None
+        self.run = ""
+        self.skip: set[int] = set()  # batches a resumed run finds already written
+        self.skipped = 0
+        self._marks: TopicMarks | None = None
 
     def open(self, snapshot: dict[str, Any] | None = None) -> None:
-        self.writer = KafkaWriter(self.bootstrap, self.topic)
+        self.run = str(snapshot.get("run", "")) if snapshot else ""
+        if not self.run:
+            self.run = uuid.uuid4().hex
+        # the id outlives the process: a resumed run fences off its predecessor
+        self.writer = KafkaWriter(
+            self.bootstrap, self.topic, transactional_id=f"streamlearn-{self.run}-{self.sink_id}"
+        )
+        self._marks = TopicMarks(self.bootstrap, self.topic)
+        if snapshot and snapshot.get("ends"):
+            self.skip = committed_batches(self.bootstrap, self.topic, self.run, snapshot["ends"])
+
+    def _send(self, batch: int, payloads: list[bytes], keys: list[bytes]) -> None:
+        """One batch's messages, in one transaction, unless the topic holds them already."""
+        if not payloads:
+            return
+        if batch in self.skip:
+            self.skipped += len(payloads)
+            return
+        self.writer.begin()
+        self.writer.write(payloads, keys, headers=batch_headers(self.run, batch, len(payloads)))
+        self.writer.commit()
 
     def snapshot(self) -> dict[str, Any]:
         # a checkpoint must not claim messages that may still be in flight
         self.writer.flush()
-        return {"written": self.writer.written}
+        assert self._marks is not None
+        ends = self._marks.ends(self.writer.partitions)
+        return {"written": self.writer.written, "run": self.run, "ends": ends}
 
     def close(self) -> None:
         if self.writer is not None:
-            self.writer.close()
-            self.writer = None
+            writer, self.writer = self.writer, None
+            writer.close()
+        if self._marks is not None:
+            marks, self._marks = self._marks, None
+            marks.close()
 
 
 class KafkaDeadLetters(_KafkaSink):
-    """Dead letters as JSON messages (position, raw bytes as text, reason, batch)."""
+    """Dead letters as JSON messages (position, exact raw bytes, reason, batch); see :meth:`DeadLetter.to_dict`."""
 
     default_id = "dead_letters"
 
@@ -56,7 +88,7 @@ class KafkaDeadLetters(_KafkaSink):
             orjson.dumps({**d.to_dict(), "batch": result.batch_id + 1}) for d in result.dead_letters
         ]
         keys = [f"{d.origin}:{d.partition}:{d.offset}".encode() for d in result.dead_letters]
-        self.writer.write(payloads, keys)
+        self._send(result.batch_id + 1, payloads, keys)
 
 
 class KafkaPredictions(_KafkaSink):
@@ -83,4 +115,4 @@ class KafkaPredictions(_KafkaSink):
             }
             payloads.append(orjson.dumps(msg, option=orjson.OPT_SERIALIZE_NUMPY))
             keys.append(f"{records.origin}:{part}:{off}".encode())
-        self.writer.write(payloads, keys)
+        self._send(result.batch_id + 1, payloads, keys)

@@ -67,6 +67,30 @@ class DeadLetter:
             out["raw_encoding"] = "base64"
         return out
 
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> DeadLetter:
+        """The dead letter of a :meth:`to_dict` line (a dead-letter file or topic), bytes exact.
+
+        Examples
+        --------
+        >>> d = DeadLetter("t", 0, 1, b"\\xff", "bad")
+        >>> DeadLetter.from_dict(d.to_dict()) == d
+        True
+        """
+        text = str(d["raw"])
+        raw = base64.b64decode(text) if d.get("raw_encoding") == "base64" else text.encode("utf-8")
+        origin, partition, offset = str(d["origin"]), int(d["partition"]), int(d["offset"])
+        kinds: tuple[PositionKind, ...] = ("offset", "line", "row")
+        kind: PositionKind = next(
+            (
+                k
+                for k in kinds
+                if format_position(origin, partition, offset, k) == d.get("position")
+            ),
+            "offset",
+        )
+        return cls(origin, partition, offset, raw, str(d["reason"]), kind)
+
 
 def _origins(parts: Sequence[Any]) -> dict[int, str] | None:
     merged: dict[int, str] = {}

@@ -11,6 +11,7 @@ import numpy as np
 from streamlearn.records.batch import DeadLetter, RecordBatch
 
 if TYPE_CHECKING:
+    from streamlearn.outputs import Output
     from streamlearn.summary import RunSummary
 
 __all__ = ["BatchResult", "Sink"]
@@ -54,6 +55,10 @@ class Sink(ABC):
     @sink_id.setter
     def sink_id(self, value: str | None) -> None:
         self.__dict__["_sink_id"] = value
+
+    def outputs(self) -> list[Output]:
+        """The files and folders it writes, checked before the first record is read."""
+        return []
 
     def open(self, snapshot: dict[str, Any] | None = None) -> None:  # noqa: B027
         """Prepare; ``snapshot`` is what :meth:`snapshot` returned at the checkpoint."""

@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 
 from streamlearn.errors import ConfigError
+from streamlearn.outputs import Output, os_reason, output_failed
 from streamlearn.sinks.base import BatchResult, Sink
 
 __all__ = ["DeadLetterFile"]
@@ -29,6 +30,9 @@ class DeadLetterFile(Sink):
         self.fh: Any = None
         self.count = 0
 
+    def outputs(self) -> list[Output]:
+        return [("dead letters", self.path, "file")]
+
     def open(self, snapshot: dict[str, Any] | None = None) -> None:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -40,7 +44,9 @@ class DeadLetterFile(Sink):
             else:
                 self.fh = open(self.path, "wb")  # noqa: SIM115 - held open across batches
         except OSError as exc:
-            raise ConfigError(f"cannot write dead letters to {self.path}: {exc.strerror}") from None
+            raise ConfigError(
+                f"cannot write dead letters {self.path}: {os_reason(exc, self.path)}"
+            ) from None
 
     def write(self, result: BatchResult) -> None:
         if not result.dead_letters:
@@ -49,15 +55,24 @@ class DeadLetterFile(Sink):
             orjson.dumps({**d.to_dict(), "batch": result.batch_id + 1}) + b"\n"
             for d in result.dead_letters
         )
-        self.fh.write(lines)
+        try:
+            self.fh.write(lines)
+        except OSError as exc:
+            raise output_failed("dead letters", self.path, exc) from None
         self.count += len(result.dead_letters)
 
     def snapshot(self) -> dict[str, Any]:
-        self.fh.flush()
-        os.fsync(self.fh.fileno())
+        try:
+            self.fh.flush()
+            os.fsync(self.fh.fileno())
+        except OSError as exc:
+            raise output_failed("dead letters", self.path, exc) from None
         return {"bytes": self.fh.tell(), "count": self.count}
 
     def close(self) -> None:
-        if self.fh is not None:
-            self.fh.close()
-            self.fh = None
+        fh, self.fh = self.fh, None
+        if fh is not None:
+            try:
+                fh.close()
+            except OSError as exc:
+                raise output_failed("dead letters", self.path, exc) from None

@@ -13,6 +13,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from streamlearn.errors import ConfigError
+from streamlearn.outputs import Output, check_folder, output_failed
 from streamlearn.sinks.base import BatchResult, Sink
 
 __all__ = [
@@ -101,14 +102,12 @@ class PredictionsSink(Sink):
         self.folder = Path(path)
         self.format = format
 
+    def outputs(self) -> list[Output]:
+        return [("predictions", self.folder, "folder")]
+
     def open(self, snapshot: dict | None = None) -> None:
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            remove_stale_temporaries(self.folder)
-        except OSError as exc:
-            raise ConfigError(
-                f"cannot create predictions folder {self.folder}: {exc.strerror}"
-            ) from None
+        check_folder(self.folder, "predictions")
+        remove_stale_temporaries(self.folder)
 
     def write(self, result: BatchResult) -> None:
         records = result.records
@@ -121,4 +120,7 @@ class PredictionsSink(Sink):
             cols[f"pred:{name}"] = preds
         if result.targets is not None:
             cols["label"] = result.targets
-        write_batch_file(self.folder, result.batch_id + 1, cols, self.format)
+        try:
+            write_batch_file(self.folder, result.batch_id + 1, cols, self.format)
+        except OSError as exc:
+            raise output_failed("predictions", self.folder, exc) from None

@@ -94,6 +94,10 @@ class Source(ABC):
         """
         return None
 
+    def reachable(self) -> bool:
+        """Whether the source's server answers now; a quiet source is idle only if it does."""
+        return True
+
     def progress(self) -> Progress:
         return Progress(consumed=0)
 

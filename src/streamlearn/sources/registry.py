@@ -56,6 +56,8 @@ class SourceSpec:
     start: str = "earliest"
     until_end: bool = True
     group: str | None = None
+    #: seconds without an answer from Kafka before a run stops (``--broker-timeout``)
+    broker_timeout: float = 30.0
     #: how a delimited text file is cut, when its first lines should not decide
     delimiter: str | None = None
     header: bool | None = None

@@ -6,11 +6,14 @@ import traceback
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from streamlearn.errors import ConfigError, UserCodeError
 from streamlearn.records.batch import RecordBatch
 from streamlearn.types import StepKind
+
+if TYPE_CHECKING:
+    from streamlearn.outputs import Output
 
 __all__ = ["Step", "check_unique_ids", "name_of", "user_code_error", "user_traceback"]
 
@@ -85,6 +88,10 @@ class Step(ABC):
     @step_id.setter
     def step_id(self, value: str | None) -> None:
         self.__dict__["_step_id"] = value
+
+    def outputs(self) -> list[Output]:
+        """The files and folders it writes, checked before the first record is read."""
+        return []
 
     @abstractmethod
     def apply(self, batch: RecordBatch) -> RecordBatch:

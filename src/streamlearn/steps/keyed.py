@@ -8,9 +8,10 @@ stream.
 
 from __future__ import annotations
 
+import contextlib
 import copy
-from collections import deque
-from collections.abc import Callable, Sequence
+import gc
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -18,8 +19,8 @@ import pandas as pd
 
 from streamlearn.errors import ConfigError
 from streamlearn.records.batch import RecordBatch
-from streamlearn.stats import ColumnExtrema, ColumnSums, Moments
 from streamlearn.steps.base import Step, name_of, user_code_error
+from streamlearn.steps.stats_table import StatsTable
 from streamlearn.steps.store import KeyedStore, LruStore
 from streamlearn.types import StepKind
 
@@ -100,39 +101,49 @@ class KeyedState(KeyedStep):
         self.reads = (*self.columns, *((key,) if key else ()))
         self.store: KeyedStore = LruStore(max_keys)
 
-    def _values(self, batch: RecordBatch, rows: np.ndarray) -> list[Any]:
-        cols = [batch.column(c)[rows] for c in self.columns]
-        if len(cols) == 1:
-            return [v.item() if isinstance(v, np.generic) else v for v in cols[0]]
-        return [tuple(c[i] for c in cols) for i in range(len(rows))]
-
     def apply(self, batch: RecordBatch) -> RecordBatch:
         if not len(batch):
             return batch
-        for key, rows in group_rows(self.keys_of(batch)):
+        # one sort and one conversion to Python values per batch; then each key's
+        # values are a slice of one list (a fancy index per key cost 4x with 100,000 keys)
+        codes, uniques = pd.factorize(self.keys_of(batch), use_na_sentinel=False)
+        order = np.argsort(codes, kind="stable")
+        bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1)).tolist()
+        cols = [batch.column(c)[order].tolist() for c in self.columns]
+        values = cols[0] if len(cols) == 1 else list(zip(*cols, strict=True))
+        store, update, keys = self.store, self.update, uniques.tolist()
+        store.touch(keys)  # new keys must not evict this batch's old ones
+        for g, key in enumerate(keys):
             try:
-                new = self.update(self._values(batch, rows), self.store.get(key))
+                # peek: put marks the key as just used anyway
+                new = update(values[bounds[g] : bounds[g + 1]], store.peek(key))
             except Exception as exc:
-                raise user_code_error(exc, self.step_id, batch, int(rows[0]), key=key) from exc
+                row = int(order[bounds[g]])
+                raise user_code_error(exc, self.step_id, batch, row, key=key) from exc
             if new is None:
-                self.store.pop(key)
+                store.pop(key)
             else:
-                self.store.put(key, new)
+                store.put(key, new)
         return batch
 
     def describe(self) -> dict[str, Any]:
         return {str(k): v for k, v in self.store.items()}
 
 
-class _KeyStats:
-    """Everything :class:`KeyedStats` keeps for one key."""
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No garbage collection while building many small dicts that hold no cycles.
 
-    def __init__(self, stack_size: int) -> None:
-        self.moments = Moments()
-        self.sums = ColumnSums()
-        self.extrema = ColumnExtrema()
-        self.first: np.ndarray | None = None
-        self.stack: deque[np.ndarray] = deque(maxlen=stack_size)
+    Each collection rescans every dict built so far: with 100,000 keys the
+    summary took 0.62 s with the collector running and 0.44 s without.
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 class KeyedStats(KeyedStep):
@@ -170,7 +181,7 @@ class KeyedStats(KeyedStep):
         self.key = key
         self.columns = tuple(columns) if columns else None
         self.stack_size = stack_size
-        self.store: KeyedStore = LruStore(max_keys)
+        self.store: StatsTable = StatsTable(max_keys, stack_size if "stack" in self.stats else 0)
         self.step_id = step_id
         # columns picked from the data (every float one) need every column decoded
         self.reads = (*self.columns, *((key,) if key else ())) if self.columns else None
@@ -196,51 +207,54 @@ class KeyedStats(KeyedStep):
             X = np.column_stack([np.asarray(batch.columns[c], dtype=np.float64) for c in cols])
         except (TypeError, ValueError):
             raise ConfigError(f"statistics need numeric columns; got {', '.join(cols)}") from None
-        if self.key is None:
-            groups = [(GLOBAL_KEY, np.arange(len(batch)))]
-        else:
-            groups = group_rows(self.keys_of(batch))
-        for key, rows in groups:
-            ks = self.store.peek(key) or _KeyStats(self.stack_size)
-            block = X[rows]
-            ks.moments.update_many(block)
-            ks.sums.update_many(block)
-            ks.extrema.update_many(block)
-            if ks.first is None:
-                ks.first = block[0].copy()
-            for row in block[-self.stack_size :]:
-                ks.stack.append(row.copy())
-            self.store.put(key, ks)
+        # one sort and a few reductions per batch, however many keys it holds
+        self.store.update(self.keys_of(batch), X)
         return batch
+
+    def fresh(self) -> KeyedStats:
+        twin = copy.copy(self)
+        twin.store = StatsTable(self.store.max_keys, self.store.stack_size)
+        return twin
 
     def values(self, key: Any) -> dict[str, dict[str, Any]]:
         """Statistic values of one key, by column."""
-        ks = self.store.peek(key)
-        per_stat: dict[str, Any] = {
-            "count": np.full(len(self.columns or ()), ks.moments.n),
-            "sum": ks.sums.total,
-            "abssum": ks.sums.abs_total,
-            "min": ks.extrema.low,
-            "max": ks.extrema.high,
-            "mean": ks.moments.mean,
-            "var": ks.moments.var(),
-            "first": ks.first,
-        }
-        out: dict[str, dict[str, Any]] = {}
-        for j, col in enumerate(self.columns or ()):
-            entry: dict[str, Any] = {}
-            for s in self.stats:
-                if s == "stack":
-                    entry[s] = [float(r[j]) for r in ks.stack]
-                else:
-                    val = per_stat[s][j]
-                    entry[s] = int(val) if s == "count" else float(val)
-            out[col] = entry
+        if key not in self.store:
+            raise KeyError(key)
+        return self._values([key])[key]
+
+    def _values(self, keys: list[Any] | None = None) -> dict[Any, dict[str, dict[str, Any]]]:
+        """Statistic values by key and column, built from whole arrays (100,000 keys: fast)."""
+        with _collector_paused():
+            return self._build_values(keys)
+
+    def _build_values(self, keys: list[Any] | None) -> dict[Any, dict[str, dict[str, Any]]]:
+        keys, mats = self.store.matrices(keys)
+        plain = [s for s in self.stats if s not in ("stack", "count")]
+        # (key, column, statistic) in one array and one tolist(): a dict per entry
+        # built from Python floats is what costs with 100,000 keys
+        cube = np.stack([mats[s] for s in plain], axis=2).tolist() if plain else None
+        counts = mats["count"][:, 0].tolist() if "count" in self.stats else None
+        columns = self.columns or ()
+        out: dict[Any, dict[str, dict[str, Any]]] = {}
+        for i, key in enumerate(keys):
+            entries = (
+                [dict(zip(plain, v, strict=True)) for v in cube[i]]
+                if cube
+                else [{} for _ in columns]
+            )
+            if counts is not None:
+                for entry in entries:
+                    entry["count"] = counts[i]
+            if "stack" in self.stats:
+                stack = self.store.peek(key).stack.T.tolist()  # type: ignore[union-attr]
+                for entry, rows in zip(entries, stack, strict=True):
+                    entry["stack"] = rows
+            out[key] = dict(zip(columns, entries, strict=True))
         return out
 
     def describe(self) -> dict[str, Any]:
         return {
-            "keys": {str(k): self.values(k) for k, _ in self.store.items()},
+            "keys": {str(k): v for k, v in self._values().items()},
             "evicted_keys": self.store.evicted,
         }
 

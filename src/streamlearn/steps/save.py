@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import ClassVar
 
+from streamlearn.outputs import Output, output_failed
 from streamlearn.records.batch import RecordBatch
 from streamlearn.sinks.files import remove_stale_temporaries, write_batch_file
 from streamlearn.steps.base import Step
@@ -37,13 +38,19 @@ class SaveBatches(Step):
         self.step_id = step_id
         self.reads = self.columns or ()  # saves what the run decodes
 
+    def outputs(self) -> list[Output]:
+        return [("--save", self.folder, "folder")]
+
     def apply(self, batch: RecordBatch) -> RecordBatch:
         if not self.__dict__.get("_cleaned"):  # once per run: files of a write that was killed
             if self.folder.is_dir():
                 remove_stale_temporaries(self.folder)
             self.__dict__["_cleaned"] = True
         cols = batch.columns if self.columns is None else {c: batch.column(c) for c in self.columns}
-        write_batch_file(
-            self.folder, batch.batch_id + 1, {"offset": batch.offsets, **cols}, self.format
-        )
+        try:
+            write_batch_file(
+                self.folder, batch.batch_id + 1, {"offset": batch.offsets, **cols}, self.format
+            )
+        except OSError as exc:
+            raise output_failed("--save", self.folder, exc) from None
         return batch

@@ -7,6 +7,7 @@ driver through the same protocol, so neither depends on the other's insides.
 
 from __future__ import annotations
 
+import itertools
 from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any, Protocol, runtime_checkable
@@ -39,6 +40,16 @@ class KeyedStore(Protocol):
 
     def items(self) -> Iterator[tuple[Any, Any]]:
         """``(key, state)`` pairs, least recently used first."""
+
+    def head(self, n: int) -> list[tuple[Any, Any]]:
+        """The first ``n`` of :meth:`items` (cheap with many keys)."""
+
+    def touch(self, keys: list[Any]) -> None:
+        """Mark the held ones of ``keys`` as just used, in this order.
+
+        A step calls it with a batch's keys before updating them, so that
+        adding the batch's new keys never evicts one of its old keys.
+        """
 
     def __len__(self) -> int: ...
 
@@ -82,6 +93,15 @@ class LruStore:
 
     def items(self) -> Iterator[tuple[Any, Any]]:
         return iter(list(self._states.items()))
+
+    def head(self, n: int) -> list[tuple[Any, Any]]:
+        return list(itertools.islice(self._states.items(), n))
+
+    def touch(self, keys: list[Any]) -> None:
+        states, to_end = self._states, self._states.move_to_end
+        for key in keys:
+            if key in states:
+                to_end(key)
 
     def keys(self) -> list[Any]:
         return list(self._states)

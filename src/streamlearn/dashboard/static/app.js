@@ -100,6 +100,14 @@
         c.textContent = "champion";
         name.appendChild(c);
       }
+      if (m.failed) {
+        tr.className = "failed";
+        const f = document.createElement("span");
+        f.className = "failed-badge";
+        f.textContent = `failed at record ${int(m.failed.record)}`;
+        f.title = m.failed.error + (m.failed.position ? ` (${m.failed.position})` : "");
+        name.appendChild(f);
+      }
       cell(tr, name);
       if (cls) {
         [fmt(row.cumulative, true), fmt(row.windowed, true), int(row.predicted), int(m.correct),

@@ -33,6 +33,7 @@ from streamlearn.engines.base import Arrival, Feed
 from streamlearn.engines.spark.keyed import ERROR, KeyedMirror, KeyedRow
 from streamlearn.engines.spark.partitions import arrow_to_raw
 from streamlearn.engines.spark.report import describe_source, final_offset, translate_failure
+from streamlearn.errors import SourceError
 from streamlearn.records.batch import RawBatch, RecordBatch
 from streamlearn.sinks.base import BatchResult
 from streamlearn.sources.base import Progress, Source
@@ -148,6 +149,7 @@ class SparkFeed(Feed):
         self._pending: SparkWork | None = None
         self._closed = False
         self._last_data = time.monotonic()
+        self._down_since: float | None = None
 
     # -- Spark's thread ---------------------------------------------------------------
     def on_batch(self, df: Any, batch_id: int) -> None:
@@ -237,9 +239,35 @@ class SparkFeed(Feed):
             ):
                 waiting_since = time.monotonic()
             quiet = time.monotonic() - max(self._last_data, waiting_since or time.monotonic())
-            if self.capped or (self.until.mode == "idle" and quiet >= self.until.value):
+            if self.capped:
                 return
+            if self.until.mode == "idle" and quiet >= self.until.value and self._reachable():
+                return  # idle means nothing new while the source answers
             yield None
+
+    def _reachable(self) -> bool:
+        """Whether a Kafka source's brokers answer; raises after ``broker_timeout`` without."""
+        if self.source.replay != "log":
+            return True
+        from streamlearn.kafka.ranges import TopicOffsets
+
+        timeout = float(getattr(self.source, "broker_timeout", 30.0))
+        offsets = TopicOffsets(self.source.bootstrap, self.source.topic, min(2.0, timeout))  # type: ignore[attr-defined]
+        try:
+            offsets.partitions()
+        except SourceError:
+            now = time.monotonic()
+            self._down_since = self._down_since or now
+            if now - self._down_since >= timeout:
+                from streamlearn.kafka.health import lost_broker
+
+                bootstrap = self.source.bootstrap  # type: ignore[attr-defined]
+                raise lost_broker(bootstrap, offsets.last_error, timeout) from None
+            return False
+        finally:
+            offsets.close()
+        self._down_since = None
+        return True
 
     def process(self, arrival: Arrival, batch_id: int) -> BatchResult | None:
         work: SparkWork = arrival.extra

@@ -246,8 +246,9 @@ class KeyedMirror(Step):
         if failed:
             raise rebuild_error(cloudpickle.loads(failed[0].blob), batch.batch_id)
         store = self.original.store
-        for r in rows:
-            news = cloudpickle.loads(r.blob)
+        decoded = [cloudpickle.loads(r.blob) for r in rows]
+        store.touch([key for news in decoded for key in news["states"]])  # as the local engine
+        for news in decoded:
             for key in news["dropped"]:
                 if store.pop(key) is not None and news.get("evicted"):
                     store.evicted += 1

@@ -11,6 +11,7 @@ reads what they plan, on the executors.
 from __future__ import annotations
 
 import math
+import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,7 @@ from streamlearn.engines.spark.partitions import (
     fresh_source,
     unpaced,
 )
+from streamlearn.errors import SourceError
 from streamlearn.records.batch import RawBatch
 from streamlearn.sources.base import Source
 from streamlearn.sources.pacing import Pacer
@@ -236,9 +238,18 @@ def split_lag(lags: dict[str, int], room: int) -> dict[str, int]:
 class KafkaPlanner(Planner):
     """A Kafka topic: offsets per partition, read by the executors through confluent-kafka."""
 
-    def __init__(self, config: ReaderConfig, bootstrap: str, topic: str, start: str) -> None:
+    def __init__(
+        self,
+        config: ReaderConfig,
+        bootstrap: str,
+        topic: str,
+        start: str,
+        broker_timeout: float = 30.0,
+    ) -> None:
         super().__init__(config)
         self.bootstrap, self.topic, self.start = bootstrap, topic, start
+        self.broker_timeout = broker_timeout
+        self._down_since: float | None = None  # when the brokers stopped answering
         self._client: Any = None
         self._target: dict[str, tuple[int, int]] | None = None
 
@@ -247,7 +258,7 @@ class KafkaPlanner(Planner):
         if self._client is None:
             from streamlearn.kafka.ranges import TopicOffsets
 
-            self._client = TopicOffsets(self.bootstrap, self.topic)
+            self._client = TopicOffsets(self.bootstrap, self.topic, self.broker_timeout)
         return self._client
 
     def initial(self) -> dict[str, Any]:
@@ -259,12 +270,29 @@ class KafkaPlanner(Planner):
         super().prepare_available_now()
         self._target = self.client.watermarks()
 
-    def _highs(self) -> dict[str, tuple[int, int]]:
+    def _highs(self) -> dict[str, tuple[int, int]] | None:
+        """End offsets; None while the brokers have been silent for less than ``broker_timeout``."""
         # under AvailableNow the end is fixed: no need to ask the broker again
-        return self._target if self._target is not None else self.client.watermarks()
+        if self._target is not None:
+            return self._target
+        try:
+            marks: dict[str, tuple[int, int]] = self.client.watermarks()
+        except SourceError as exc:
+            now = time.monotonic()
+            self._down_since = self._down_since or now
+            if now - self._down_since >= self.broker_timeout:
+                from streamlearn.kafka.health import lost_broker
+
+                reason = self.client.last_error or str(exc)
+                raise lost_broker(self.bootstrap, reason, self.broker_timeout) from None
+            return None  # a blip: no new batch until the brokers answer again
+        self._down_since = None
+        return marks
 
     def latest(self, start: dict[str, Any], max_rows: int | None) -> dict[str, Any]:
         marks = self._highs()
+        if marks is None:
+            return start
         offsets = {p: int(o) for p, o in start["kafka"].items()}
         for p, (lo, _) in marks.items():
             offsets.setdefault(p, lo)  # a partition added since: from its beginning
@@ -284,7 +312,9 @@ class KafkaPlanner(Planner):
             a = int(starts.get(p, end["kafka"][p]))
             b = int(end["kafka"][p])
             for lo, hi in _chunks(a, b, self.config.parallelism):
-                out.append(KafkaRange(self.bootstrap, self.topic, int(p), lo, hi))
+                out.append(
+                    KafkaRange(self.bootstrap, self.topic, int(p), lo, hi, self.broker_timeout)
+                )
         return out
 
     def stop(self) -> None:
@@ -299,7 +329,13 @@ def make_planner(config: ReaderConfig, source: Source | None = None) -> Planner:
     """
     src = source if source is not None else fresh_source(config.source)
     if src.replay == "log":
-        return KafkaPlanner(config, src.bootstrap, src.topic, src.start)  # type: ignore[attr-defined]
+        return KafkaPlanner(
+            config,
+            src.bootstrap,  # type: ignore[attr-defined]
+            src.topic,  # type: ignore[attr-defined]
+            src.start,  # type: ignore[attr-defined]
+            src.broker_timeout,  # type: ignore[attr-defined]
+        )
     if src.replay == "index":
         return IndexPlanner(config, src.count, src.rate)
     return GenericPlanner(config)

@@ -34,6 +34,11 @@ logger.stream.name = org.apache.spark.sql.execution.streaming
 logger.stream.level = off
 logger.py4j.name = py4j
 logger.py4j.level = off
+# a failed task fails the query, which the engine reports in one line
+logger.executor.name = org.apache.spark.executor.Executor
+logger.executor.level = off
+logger.tasks.name = org.apache.spark.scheduler.TaskSetManager
+logger.tasks.level = off
 """
 
 #: pandas >= 3 makes PySpark warn on every import, in every worker

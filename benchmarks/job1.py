@@ -1,7 +1,7 @@
 """P3: Job 1 at the reference size, through the embedded broker.
 
 6,240,991 HHAR-shaped activity rows are produced into a topic, then classified
-prequentially (record level) with the default fast classifier, 100,000
+prequentially (record level) with the default model, auto, 100,000
 offsets per trigger as in the reference run. Reports wall time, peak RSS and
 RSS at 25, 50, 75 and 100% of the stream.
 
@@ -25,7 +25,7 @@ REFERENCE_ROWS = 6_240_991
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--count", type=int, default=REFERENCE_ROWS)
-    ap.add_argument("--model", default="fast")
+    ap.add_argument("--model", default="auto")
     ap.add_argument("--batch-size", type=int, default=100_000)
     args = ap.parse_args()
     # warm numba's caches so compile time is not measured

@@ -214,7 +214,7 @@ def test_hhar_csv_with_malformed_lines(workdir: Path):
                 "--task",
                 "classification",
                 "--model",
-                "fast:bins=abc",
+                "hist:bins=abc",
             ],
             "bins='abc' is not",
         ),

@@ -41,7 +41,7 @@ BOUNDED = {
     "arf": "arf:n_models=3,max_size=0.05,memory_period=1000",
 }
 #: Kinds that learn record by record in Python (River): fewer records.
-PYTHON_SPEED = {"hoeffding", "hat", "arf", "logreg", "nb", "sgd", "pa"}
+PYTHON_SPEED = {"hoeffding", "hat", "arf", "river-logreg", "river-nb", "river-sgd", "river-pa"}
 #: Kinds too slow even for 20k records in the fast suite.
 SLOW = {"arf", "hat"}
 

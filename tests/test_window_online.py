@@ -161,7 +161,13 @@ def _category_concept(n: int) -> tuple[np.ndarray, np.ndarray]:
     return X, np.array([0, 2, 1, 2, 0, 1])[codes].astype(np.int64)
 
 
-@pytest.mark.parametrize("spec", ["logreg", "nb", "hoeffding:grace_period=50", "pa", "fast"])
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "logreg", "nb", "pa", "knn", "hist", "auto",
+        "river-logreg", "river-nb", "hoeffding:grace_period=50", "river-pa",
+    ],
+)  # fmt: skip
 def test_classifiers_learn_categories_and_survive_unknown_ones(spec):
     X, y = _category_concept(3000)
     model = build_learner(spec, "classification")
@@ -172,8 +178,9 @@ def test_classifiers_learn_categories_and_survive_unknown_ones(spec):
     assert np.all((unknown >= 0) & (unknown <= 2))
 
 
-def test_linear_river_models_scale_numbers_but_not_one_hot_keys():
-    model = build_learner("sgd", "regression")
+@pytest.mark.parametrize("spec", ["sgd", "river-sgd"])
+def test_linear_models_scale_numbers_but_not_one_hot_keys(spec):
+    model = build_learner(spec, "regression")
     model.set_features(["x", "group"], [False, True])
     rng = np.random.default_rng(3)
     X = np.column_stack([1000.0 + 100.0 * rng.normal(size=4000), rng.integers(0, 3, 4000)])
@@ -182,7 +189,9 @@ def test_linear_river_models_scale_numbers_but_not_one_hot_keys():
     assert np.mean((preds[2000:] - y[2000:]) ** 2) < 0.05
 
 
-@pytest.mark.parametrize(("spec", "task"), [("logreg", "classification"), ("sgd", "regression")])
+@pytest.mark.parametrize(
+    ("spec", "task"), [("river-logreg", "classification"), ("river-sgd", "regression")]
+)
 def test_river_pandas_batch_path_matches_predict_one(spec, task):
     X, y = _category_concept(500)
     target = y if task == "classification" else y.astype(np.float64)

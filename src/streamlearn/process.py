@@ -182,6 +182,7 @@ class BatchProcessor:
         self.predicted += len(batch)
         for name, index in self.race.last_failures.items():
             self.race.failed[name]["position"] = batch.position(index)
+        result.alarms = list(self.race.last_alarms)
 
     # -- reporting ----------------------------------------------------------------
     def steps_summary(self) -> dict[str, Any]:

@@ -12,7 +12,14 @@ from typing import Any, NotRequired, TypedDict
 
 from streamlearn.types import Granularity, Task
 
-__all__ = ["ModelFailure", "ModelMetrics", "RunSummary", "Significance", "Standing"]
+__all__ = [
+    "DriftReport",
+    "ModelFailure",
+    "ModelMetrics",
+    "RunSummary",
+    "Significance",
+    "Standing",
+]
 
 
 class ModelMetrics(TypedDict, total=False):
@@ -35,6 +42,18 @@ class ModelMetrics(TypedDict, total=False):
     diagnostics: dict[str, Any]
     #: set when the learner raised: it stopped there, its figures cover the records before
     failed: ModelFailure
+    #: drift alarms of the model's errors (Page-Hinkley)
+    drift: DriftReport
+    #: the model of which this one is a member (``auto``'s portfolio)
+    member_of: str
+
+
+class DriftReport(TypedDict):
+    """Drift alarms on a model's errors (``models[name]["drift"]``)."""
+
+    alarms: int
+    #: 1-based record numbers of the latest alarms
+    records: list[int]
 
 
 class ModelFailure(TypedDict):
@@ -59,6 +78,8 @@ class Standing(TypedDict):
     predicted: int
     #: a failed model is listed after the others and is never champion
     failed: NotRequired[bool]
+    #: a member of another model's portfolio: shown, never champion
+    member_of: NotRequired[str]
 
 
 class Significance(TypedDict):

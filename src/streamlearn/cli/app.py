@@ -41,7 +41,11 @@ app = typer.Typer(
 def run(
     source: str = SOURCE,
     task: str = typer.Option(..., help="regression or classification"),
-    model: list[str] = typer.Option(..., "--model", help="KIND[:k=v,...]; repeat to race"),
+    model: list[str] = typer.Option(
+        ["auto"],
+        "--model",
+        help="KIND[:k=v,...]; repeat to race; a|b|c in a value races each (default: auto)",
+    ),
     bootstrap: str = BOOTSTRAP,
     count: int | None = COUNT,
     format: str | None = FORMAT,

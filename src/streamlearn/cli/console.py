@@ -143,6 +143,12 @@ class ConsoleObserver(Observer):
         summary = result.summary
         models = summary.get("models") or {}
         self._advance(progress)
+        if not self.quiet:
+            for name, record in result.alarms:
+                if models.get(name, {}).get("member_of") is None:
+                    self.console.print(
+                        f"drift: {name}'s errors rose at record {record:,}", markup=False
+                    )
         if self.quiet or not models or (result.batch_id + 1) % self.every:
             return
         lead = summary.get("champion") or next(iter(models))

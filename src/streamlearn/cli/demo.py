@@ -51,7 +51,8 @@ def _runs(bootstrap: str) -> list[tuple[str, str, Pipeline, int]]:
             Pipeline(
                 kafka("dataNonLinearModel"),
                 task="regression",
-                models=[f"window-{m}:size=50,every=20" for m in ("rf", "linear", "gb")] + ["rls"],
+                models=[f"window-{m}:size=50,every=20" for m in ("rf", "linear", "gb")]
+                + ["rls", "rff"],
                 batch_size=2000,
             ),
             10,
@@ -63,7 +64,7 @@ def _runs(bootstrap: str) -> list[tuple[str, str, Pipeline, int]]:
                 kafka("activity"),
                 task="classification",
                 format="csv",
-                models=["fast", "majority"],
+                models=["auto"],
                 batch_size=100_000,
             ),
             1,

@@ -157,6 +157,12 @@ class History:
                 name: (_num(m.get(cum)), _num(m.get(win)))
                 for name, m in (summary.get("models") or {}).items()
             },
+            # which member of a portfolio (auto) predicts, for the band under the curves
+            "leaders": {
+                name: m["diagnostics"]["leader"]
+                for name, m in (summary.get("models") or {}).items()
+                if "leader" in (m.get("diagnostics") or {})
+            },
         }
 
     def _sample(self, point: dict[str, Any]) -> None:
@@ -249,6 +255,10 @@ class History:
                     "windowed": [p["models"].get(n, (None, None))[1] for p in pts],
                 }
                 for n in names
+            },
+            "leaders": {
+                n: [p.get("leaders", {}).get(n) for p in pts]
+                for n in sorted({n for p in pts for n in p.get("leaders", {})})
             },
         }
 

@@ -42,6 +42,8 @@ def _line_plot(
     percent: bool = False,
     champion: str | None = None,
     zero: bool = False,
+    band: tuple[str, list[Any]] | None = None,
+    alarms: list[int] | None = None,
 ) -> bool:
     from matplotlib.figure import Figure
     from matplotlib.ticker import FuncFormatter, PercentFormatter
@@ -49,8 +51,14 @@ def _line_plot(
     ys = [v for values in lines.values() for v in _finite(values)]
     if not ys:
         return False
-    fig = Figure(figsize=(8, 4.2), dpi=120, layout="constrained")
-    ax = fig.add_subplot()
+    fig = Figure(figsize=(8, 4.8 if band else 4.2), dpi=120, layout="constrained")
+    if band:
+        ax, strip = fig.subplots(2, 1, sharex=True, height_ratios=[9, 1])
+        _leader_band(strip, x, *band)
+    else:
+        ax = fig.add_subplot()
+    for record in alarms or ():
+        ax.axvline(record, color="#888888", linestyle=":", linewidth=1.0)
     for i, (name, values) in enumerate(lines.items()):
         pts = [
             (a, float(b))
@@ -76,7 +84,7 @@ def _line_plot(
         ax.set_ylim(bottom=0)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
     ax.set_title(title, loc="left", fontsize=12)
-    ax.set_xlabel("records")
+    (strip if band else ax).set_xlabel("records")
     ax.set_ylabel(ylabel)
     ax.grid(True, alpha=0.3)
     ax.spines[["top", "right"]].set_visible(False)
@@ -84,6 +92,26 @@ def _line_plot(
         ax.legend(frameon=False, fontsize=9)
     fig.savefig(path, format="png")
     return True
+
+
+def _leader_band(strip: Any, x: list[Any], model: str, leaders: list[Any]) -> None:
+    """Coloured spans: which member of ``model`` (auto) led, batch by batch."""
+    names = list(dict.fromkeys(n for n in leaders if n))
+    colours = {n: PALETTE[(i + 3) % len(PALETTE)] for i, n in enumerate(names)}
+    start = 0.0
+    for at, leader in zip(x, leaders, strict=False):
+        if leader:
+            strip.axvspan(start, at, color=colours[leader], linewidth=0)
+        start = at
+    strip.set_yticks([])
+    strip.set_ylabel(f"{model}\nleader", rotation=0, ha="right", va="center", fontsize=8)
+    handles = [strip.bar(0, 0, color=colours[n], label=n) for n in names]
+    if handles:
+        strip.legend(
+            frameon=False, fontsize=7, ncol=min(len(names), 7), loc="upper center",
+            bbox_to_anchor=(0.5, -0.9),
+        )  # fmt: skip
+    strip.spines[["top", "right", "left"]].set_visible(False)
 
 
 def write_plots(folder: Path, state: dict[str, Any]) -> list[Path]:
@@ -120,9 +148,23 @@ def write_plots(folder: Path, state: dict[str, Any]) -> list[Path]:
         (f"{metric}.png", f"{name}: prequential {label} per model (cumulative)", "cumulative"),
         (f"windowed_{metric}.png", f"{name}: {label} over the last records (windowed)", "windowed"),
     ]
+    leaders = series.get("leaders") or {}
+    shown = champion if champion in leaders else next(iter(leaders), None)
+    band = (shown, leaders[shown]) if shown else None
+    drift = (summary.get("models") or {}).get(champion or "", {}).get("drift") or {}
     for file, title, kind in plots:
         lines = {m: v[kind] for m, v in models.items()}
-        if _line_plot(folder / file, title, x, lines, label, classification, champion):
+        if _line_plot(
+            folder / file,
+            title,
+            x,
+            lines,
+            label,
+            classification,
+            champion,
+            band=band,
+            alarms=drift.get("records"),
+        ):
             written.append(folder / file)
     rate = {"records/s": series["rate"]}
     if _line_plot(

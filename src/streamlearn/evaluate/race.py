@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from streamlearn.errors import ConfigError, StreamlearnError
+from streamlearn.evaluate.alarms import DriftLog
 from streamlearn.evaluate.metrics import ModelScore
 from streamlearn.evaluate.significance import diebold_mariano, mcnemar
 from streamlearn.learn.base import Learner
@@ -35,6 +36,7 @@ class Standing:
     windowed: float
     predicted: int
     failed: bool = False
+    member_of: str | None = None
 
     def row(self) -> StandingRow:
         """The leaderboard row of the metrics JSON."""
@@ -47,6 +49,8 @@ class Standing:
         }
         if self.failed:
             row["failed"] = True
+        if self.member_of is not None:
+            row["member_of"] = self.member_of
         return row
 
 
@@ -102,6 +106,15 @@ class Race:
         self.granularity = granularity
         self.train_budget = train_budget
         self.scores = {name: ModelScore(task, window, fading) for name in models}
+        #: members of a portfolio (``auto``) are scored too, as ``auto/logreg``...
+        self.member_of: dict[str, str] = {}
+        for name, model in models.items():
+            for member in getattr(model, "member_names", ()):
+                self.member_of[f"{name}/{member}"] = name
+                self.scores[f"{name}/{member}"] = ModelScore(task, window, fading)
+        self.drift = {name: DriftLog(task) for name in self.scores}
+        #: drift alarms of the latest batch: (model, record number)
+        self.last_alarms: list[tuple[str, int]] = []
         self.batches = 0
         self.records = 0  # records stepped so far
         self.fail_fast = fail_fast
@@ -128,6 +141,7 @@ class Race:
         n = len(y)
         out: dict[str, np.ndarray] = {}
         self.last_failures = {}
+        self.last_alarms = []
         for name, model in self.running.items():
             learned = model.n_learned
             try:
@@ -135,11 +149,18 @@ class Race:
             except Exception as exc:  # one learner's bug must not cost the others' results
                 self._fail(name, exc, min(max(model.n_learned - learned, 0), n - 1))
                 continue
-            self.scores[name].update(preds, y, cold)
+            self._score(name, preds, y, cold)
             out[name] = preds
+            for member, member_preds in getattr(model, "member_predictions", {}).items():
+                self._score(f"{name}/{member}", member_preds, y, cold)
         self.batches += 1
         self.records += n
         return out
+
+    def _score(self, name: str, preds: np.ndarray, y: np.ndarray, cold: int) -> None:
+        losses = self.scores[name].update(preds, y, cold)
+        for record in self.drift[name].update(losses, self.records + 1):
+            self.last_alarms.append((name, record))
 
     def _step_one(self, model: Learner, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, int]:
         n = len(y)
@@ -187,24 +208,35 @@ class Race:
                 name,
             )
 
-        running = sorted(((k, s) for k, s in self.scores.items() if k not in self.failed), key=key)
-        failed = sorted(((k, s) for k, s in self.scores.items() if k in self.failed), key=key)
+        def down(name: str) -> bool:
+            return name in self.failed or self.member_of.get(name) in self.failed
+
+        running = sorted(((k, s) for k, s in self.scores.items() if not down(k)), key=key)
+        failed = sorted(((k, s) for k, s in self.scores.items() if down(k)), key=key)
         return [
-            Standing(i + 1, name, s.cumulative, s.windowed, s.predicted, name in self.failed)
+            Standing(
+                i + 1,
+                name,
+                s.cumulative,
+                s.windowed,
+                s.predicted,
+                down(name),
+                self.member_of.get(name),
+            )
             for i, (name, s) in enumerate([*running, *failed])
         ]
 
     @property
     def champion(self) -> str | None:
-        """The best model that has not failed (none before a prediction)."""
-        board = self.leaderboard()
+        """The best model that has not failed and is no member (none before a prediction)."""
+        board = [s for s in self.leaderboard() if s.member_of is None]
         if not board or board[0].failed or not board[0].predicted:
             return None
         return board[0].name
 
     def significance(self) -> Significance | None:
         """Paired test of champion against runner-up over the shared window."""
-        board = [s for s in self.leaderboard() if not s.failed]
+        board = [s for s in self.leaderboard() if not s.failed and s.member_of is None]
         if len(board) < 2 or not board[0].predicted:
             return None
         a, b = self.scores[board[0].name], self.scores[board[1].name]
@@ -225,6 +257,10 @@ class Race:
         out = {}
         for name, score in self.scores.items():
             out[name] = score.to_dict()
+            out[name]["drift"] = self.drift[name].report()
+            if name in self.member_of:
+                out[name]["member_of"] = self.member_of[name]
+                continue
             found = self.models[name].diagnostics()
             if found:
                 out[name]["diagnostics"] = found

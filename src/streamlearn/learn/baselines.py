@@ -7,9 +7,9 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-from streamlearn.learn.base import NO_CLASS, Classifier, Regressor
+from streamlearn.learn.base import NO_CLASS, Classifier, Learner, Regressor
 
-__all__ = ["LastClass", "Majority", "Mean"]
+__all__ = ["LastClass", "LastValue", "Majority", "Mean", "no_change"]
 
 
 class Mean(Regressor):
@@ -88,6 +88,44 @@ class LastClass(Classifier):
             out[1:] = y[:-1]
         self.learn_many(X, y)
         return out
+
+
+class LastValue(Regressor):
+    """Predicts the target of the previous record (persistence; 0 before any)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._params: dict[str, Any] = {}
+        self.last = 0.0
+
+    def learn_one(self, x: np.ndarray, y: Any) -> None:
+        self.last = float(y)
+        self.n_learned += 1
+
+    def predict_one(self, x: np.ndarray) -> float:
+        return self.last
+
+    def predict_many(self, X: np.ndarray) -> np.ndarray:
+        return np.full(len(X), self.last, dtype=np.float64)
+
+    def learn_many(self, X: np.ndarray, y: np.ndarray) -> None:
+        if len(y):
+            self.last = float(y[-1])
+        self.n_learned += len(y)
+
+    def test_then_train(self, X: np.ndarray, y: np.ndarray) -> np.ndarray:
+        y = np.asarray(y, dtype=np.float64)
+        out = np.empty(len(y), dtype=np.float64)
+        if len(y):
+            out[0] = self.last
+            out[1:] = y[:-1]
+        self.learn_many(X, y)
+        return out
+
+
+def no_change(task: str = "classification") -> Learner:
+    """The previous record's label or target: the baseline every model must beat on a trend."""
+    return LastClass() if task == "classification" else LastValue()
 
 
 @njit(cache=True)

@@ -22,12 +22,14 @@ import inspect
 import itertools
 import types
 import typing
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from streamlearn._lazy import load
 from streamlearn.errors import ConfigError
+from streamlearn.learn import kinds_catalogue as catalogue
 
 if TYPE_CHECKING:
     from streamlearn.learn.base import Learner
@@ -41,11 +43,9 @@ __all__ = [
     "known_kinds",
     "parse_spec",
     "register",
+    "register_alias",
     "register_preset",
 ]
-
-BOTH = ("regression", "classification")
-REG, CLF = ("regression",), ("classification",)
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,7 @@ class _Kind:
 
 _KINDS: dict[str, _Kind] = {}
 _PRESETS: dict[str, tuple[str, ...]] = {}
+_ALIASES: dict[str, str] = {}
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,11 @@ def register(
     has, and a value of another type is refused in one line.
     """
     _KINDS[kind] = _Kind(factory, tasks, summary)
+
+
+def register_alias(old: str, new: str) -> None:
+    """Keep ``old`` working as a name of kind ``new`` (a rename), with a warning when used."""
+    _ALIASES[old] = new
 
 
 def register_preset(name: str, specs: tuple[str, ...]) -> None:
@@ -177,6 +183,10 @@ def _coerce(kind: str, name: str, value: Any, hint: Any) -> Any:
             return None
         raise ConfigError(f"model {kind!r}: {name} cannot be none")
     for t in allowed:
+        if typing.get_origin(t) is typing.Literal:
+            if value in typing.get_args(t):
+                return value
+            continue
         if t is bool and isinstance(value, bool):
             return value
         if t is int and isinstance(value, int) and not isinstance(value, bool):
@@ -188,13 +198,15 @@ def _coerce(kind: str, name: str, value: Any, hint: Any) -> Any:
         if t is Any:
             return value
     names = {bool: "true or false", int: "an integer", float: "a number", str: "text"}
-    wanted = " or ".join(
-        names.get(t, getattr(t, "__name__", str(t))) for t in allowed if t is not type(None)
-    )
     plain = {bool: "bool", int: "int", float: "float", str: "str"}
-    expected = " or ".join(
-        plain.get(t, getattr(t, "__name__", str(t))) for t in allowed if t is not type(None)
-    )
+
+    def said(t: Any, words: dict[Any, str]) -> str:
+        if typing.get_origin(t) is typing.Literal:
+            return "one of " + ", ".join(map(str, typing.get_args(t)))
+        return words.get(t, getattr(t, "__name__", str(t)))
+
+    wanted = " or ".join(said(t, names) for t in allowed if t is not type(None))
+    expected = " or ".join(said(t, plain) for t in allowed if t is not type(None))
     raise ConfigError(f"model {kind!r}: {name}={value!r} is not {wanted} ({expected} expected)")
 
 
@@ -202,6 +214,15 @@ def build_learner(spec: ModelSpec | str, task: str) -> Learner:
     """Instantiate the learner of a spec, checking kind, task and parameters."""
     if isinstance(spec, str):
         spec = parse_spec(spec)
+    if spec.kind in _ALIASES:
+        new = _ALIASES[spec.kind]
+        warnings.warn(
+            f"model kind {spec.kind!r} is now called {new!r}; {spec.kind!r} will be removed "
+            "in the next release",
+            FutureWarning,
+            stacklevel=2,
+        )
+        spec = ModelSpec(new, spec.params, spec.text)
     entry = _KINDS.get(spec.kind)
     if entry is None:
         raise ConfigError(
@@ -251,77 +272,13 @@ def build_models(specs: Sequence[str | Learner], task: str) -> dict[str, Learner
     return models
 
 
-# -- the built-in kinds -----------------------------------------------------------------------
-# baselines and our own compiled learners
-register("mean", "streamlearn.learn.baselines:Mean", REG, "mean of the targets so far")
-register("last-class", "streamlearn.learn.baselines:LastClass", CLF, "label of the previous record")
-register("majority", "streamlearn.learn.baselines:Majority", CLF, "most frequent label so far")
-register(
-    "rls",
-    "streamlearn.learn.rls:RLS",
-    REG,
-    "recursive least squares; params forgetting, delta, fit_intercept",
-)
-register(
-    "fast",
-    "streamlearn.learn.fast:FastClassifier",
-    CLF,
-    "fast classifier: hashed histograms, product of experts (compiled); "
-    "params bins, table, alpha, marginals, clip, max_classes, half_life",
-)
+def _register_builtins() -> None:
+    for kind, factory, tasks, summary in catalogue.KINDS:
+        register(kind, factory, tasks, summary)
+    for name, specs in catalogue.PRESETS.items():
+        register_preset(name, specs)
+    for old, new in catalogue.ALIASES.items():
+        register_alias(old, new)
 
-# window models: scikit-learn refit on the most recent records
-_WINDOW = "refit on the last `size` records every `size*every` records; params size, every, seed"
-register(
-    "window-rf", "streamlearn.learn.kinds:window_rf", BOTH, f"random forest {_WINDOW}, n_estimators"
-)
-register(
-    "window-gb",
-    "streamlearn.learn.kinds:window_gb",
-    BOTH,
-    f"gradient boosting {_WINDOW}, n_estimators",
-)
-register(
-    "window-hgb",
-    "streamlearn.learn.kinds:window_hgb",
-    BOTH,
-    f"histogram gradient boosting {_WINDOW}, max_iter",
-)
-register(
-    "window-linear",
-    "streamlearn.learn.kinds:window_linear",
-    BOTH,
-    f"linear/logistic regression {_WINDOW}",
-)
 
-# River
-register(
-    "hoeffding",
-    "streamlearn.learn.kinds:hoeffding",
-    BOTH,
-    "Hoeffding tree; params grace_period, max_depth, delta",
-)
-register(
-    "hat", "streamlearn.learn.kinds:hat", BOTH, "Hoeffding adaptive tree; params grace_period, seed"
-)
-register(
-    "arf", "streamlearn.learn.kinds:arf", BOTH, "adaptive random forest; params n_models, seed"
-)
-register(
-    "logreg",
-    "streamlearn.learn.kinds:logreg",
-    CLF,
-    "logistic regression (SGD, one-vs-rest); params lr, l2",
-)
-register(
-    "nb",
-    "streamlearn.learn.kinds:nb",
-    CLF,
-    "naive Bayes (Gaussian numbers, counted categories); param alpha",
-)
-register("sgd", "streamlearn.learn.kinds:sgd", REG, "linear regression by SGD; params lr, l2")
-register("pa", "streamlearn.learn.kinds:pa", BOTH, "passive-aggressive; param C")
-
-# presets: one name, several racing models
-register_preset("course-ml", ("window-rf:size=50", "window-linear:size=50", "window-gb:size=50"))
-register_preset("course-rls", ("rls", "rls:forgetting=0.99"))
+_register_builtins()

@@ -33,6 +33,8 @@ class BatchResult:
     targets: np.ndarray | None = None
     summary: RunSummary = field(default_factory=lambda: cast("RunSummary", {}))
     consumed: int = 0
+    #: drift alarms raised in this batch: (model, record number)
+    alarms: list[tuple[str, int]] = field(default_factory=list)
 
 
 class Sink(ABC):

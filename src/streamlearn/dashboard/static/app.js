@@ -79,8 +79,8 @@
     const sum = s.summary, cls = isClassification(s), table = $("leaderboard");
     table.textContent = "";
     const cols = cls
-      ? ["rank", "model", "accuracy", "windowed accuracy", "predicted", "correct", "cold start"]
-      : ["rank", "model", "MSE", "windowed MSE", "MAE", "predicted", "cold start"];
+      ? ["rank", "model", "accuracy", "windowed accuracy", "predicted", "correct", "cold start", "drift alarms"]
+      : ["rank", "model", "MSE", "windowed MSE", "MAE", "predicted", "cold start", "drift alarms"];
     header(table, cols, cols.map((c) => c !== "model"));
     const models = sum.models || {};
     for (const row of sum.leaderboard || []) {
@@ -100,6 +100,20 @@
         c.textContent = "champion";
         name.appendChild(c);
       }
+      if (row.member_of) {
+        tr.className = "member";
+        const f = document.createElement("span");
+        f.className = "member-badge";
+        f.textContent = `in ${row.member_of}`;
+        name.appendChild(f);
+      }
+      const leader = (m.diagnostics || {}).leader;
+      if (leader) {
+        const f = document.createElement("span");
+        f.className = "member-badge";
+        f.textContent = `led by ${leader}`;
+        name.appendChild(f);
+      }
       if (m.failed) {
         tr.className = "failed";
         const f = document.createElement("span");
@@ -109,12 +123,16 @@
         name.appendChild(f);
       }
       cell(tr, name);
+      const drift = m.drift || {};
+      const alarms = drift.alarms
+        ? `${int(drift.alarms)} (last at ${int(drift.records[drift.records.length - 1])})`
+        : "0";
       if (cls) {
         [fmt(row.cumulative, true), fmt(row.windowed, true), int(row.predicted), int(m.correct),
-         int(m.cold_start)].forEach((v) => cell(tr, v, "num"));
+         int(m.cold_start), alarms].forEach((v) => cell(tr, v, "num"));
       } else {
         [fmt(row.cumulative), fmt(row.windowed), fmt(m.mae), int(row.predicted),
-         int(m.cold_start)].forEach((v) => cell(tr, v, "num"));
+         int(m.cold_start), alarms].forEach((v) => cell(tr, v, "num"));
       }
       table.appendChild(tr);
     }

@@ -49,16 +49,17 @@ def course_linear(n: int, seed: int = SEED) -> tuple[np.ndarray, np.ndarray]:
 def RLSstep(  # the course's name
     y: float, x: np.ndarray, n: int, beta: np.ndarray, V: np.ndarray, nu: float, mse: float
 ) -> tuple[np.ndarray, np.ndarray, float, float]:
-    """The course's step, as the course writes it: NumPy matrix ops on one record.
+    """The course lab's step, as the lab writes it: NumPy matrix ops on one record.
 
-    Column vectors, intercept prepended, V updated first and the gain read
-    from the updated V (``V_new x`` equals ``V x / (nu + x'Vx)``), then the
-    a-priori error moves beta, and the running MSE is updated.
+    Column vectors, intercept prepended, V updated first with the lab's
+    ``1 + x'Vx`` and the gain read from the updated V (``V_new x`` equals
+    ``V x / (nu (1 + x'Vx))``: the lab's form, ``RLS(form="course")``), then
+    the a-priori error moves beta, and the running MSE is updated.
     """
     x = np.append(1, x).reshape(-1, 1)
     yhat = float((x.T @ beta)[0, 0])
     err = y - yhat
-    V = 1.0 / nu * (V - V.dot(x).dot(x.T).dot(V) / (nu + float(x.T.dot(V).dot(x)[0, 0])))
+    V = 1.0 / nu * (V - V.dot(x).dot(x.T).dot(V) / (1.0 + float(x.T.dot(V).dot(x)[0, 0])))
     alpha = V.dot(x)
     beta = beta + alpha * err
     mse = ((n - 1) * mse + err**2) / n
@@ -110,7 +111,8 @@ def main() -> None:
 
     ok_wall = ok_cpu = True
     for nu in (1.0, 0.99):
-        runs = [timed(RLS(nu).test_then_train, X, y) for _ in range(args.repeat)]
+        runs = [timed(RLS(nu, form="course").test_then_train, X, y) for _ in range(args.repeat)]
+        textbook = n / min(timed(RLS(nu).test_then_train, X, y)[0] for _ in range(args.repeat))
         fast_wall = n / min(r[0] for r in runs)
         fast_cpu = n / min(r[1] for r in runs)
         course_wall_s, course_cpu_s, course_preds = timed(course_loop, X[:sub], y[:sub], nu)
@@ -119,8 +121,9 @@ def main() -> None:
 
         print(f"\nforgetting={nu}                    wall clock        CPU time")
         print(
-            f"  RLS.test_then_train : {fast_wall:>12,.0f} rec/s  {fast_cpu:>12,.0f} rec/s   ({n:,} records, best of {args.repeat})"
+            f"  RLS(form='course')  : {fast_wall:>12,.0f} rec/s  {fast_cpu:>12,.0f} rec/s   ({n:,} records, best of {args.repeat})"
         )
+        print(f"  RLS() textbook form : {textbook:>12,.0f} rec/s")
         print(
             f"  course RLSstep loop : {course_wall:>12,.0f} rec/s  {course_cpu:>12,.0f} rec/s   "
             f"({sub:,} records, {course_wall_s:.1f} s; ~{n / course_wall:.0f} s for {n:,})"

@@ -84,7 +84,7 @@ def test_fast_path_equals_reference(kind: str, reference: dict) -> None:
     assert b"e+" not in ref_payloads[0] and b"e+" in ref_payloads[-1]
     buf = np.empty(N_REF * (12 * 22 + 3), dtype=np.uint8)
     fallback = np.empty(N_REF, dtype=np.bool_)
-    literal_format._format_many(rows, buf, fallback)
+    literal_format._format_many(rows, buf, fallback, 75)
     assert not fallback.any()
 
 

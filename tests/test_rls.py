@@ -215,7 +215,7 @@ def test_clone_is_fresh(linear: tuple[np.ndarray, np.ndarray]) -> None:
     assert (fresh.forgetting, fresh.delta, fresh.fit_intercept) == (0.99, 3.0, False)
     assert fresh.n_learned == 0
     assert fresh.predict_one(X[0]) == 0.0
-    assert repr(fresh) == "RLS(forgetting=0.99, delta=3.0, fit_intercept=False)"
+    assert repr(fresh) == "RLS(forgetting=0.99, delta=3.0, fit_intercept=False, form='textbook')"
 
 
 def test_stable_when_inputs_stop_being_exciting() -> None:

@@ -14,6 +14,7 @@ from streamlearn.cli.options import (
     DELIMITER,
     FORMAT,
     KEY,
+    LINE_WIDTH,
     NO_HEADER,
     RATE,
     SAVE,
@@ -80,6 +81,7 @@ def run(
     group: str | None = typer.Option(None, help="Kafka consumer group"),
     start: str = typer.Option("earliest", help="Kafka start: earliest or latest"),
     broker_timeout: float = BROKER_TIMEOUT,
+    line_width: int = LINE_WIDTH,
     nonfinite: str = typer.Option("dead-letter", help="NaN/inf values: dead-letter or keep"),
     fail_fast: bool = typer.Option(
         False, help="stop the run when a learner raises (default: mark it failed, race on)"
@@ -122,6 +124,7 @@ def stats(
     rate: float | None = RATE,
     seed: int | None = SEED,
     broker_timeout: float = BROKER_TIMEOUT,
+    line_width: int = LINE_WIDTH,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no per-batch lines"),
 ) -> int:
     """Keep streaming statistics (per key) and print them per micro-batch."""
@@ -169,8 +172,15 @@ def produce(
     partitions: int = typer.Option(1, help="partitions of a topic this creates"),
     key: str | None = typer.Option(None, help="field used as the Kafka key"),
     seed: int | None = SEED,
+    socket: int | None = typer.Option(
+        None,
+        help="serve lines on 127.0.0.1:PORT instead of Kafka, as the course's socket producer",
+    ),
+    line_width: int | None = typer.Option(
+        None, help="course messages' width: 75 (Kafka version; default) or 1000 (--socket default)"
+    ),
 ) -> None:
-    """Write generated or file records to a Kafka topic."""
+    """Write generated or file records to a Kafka topic, or serve them as lines on a socket."""
     options = ProduceOptions(**locals())
     from streamlearn.cli.commands import produce_command
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,14 @@ from streamlearn.sources.registry import SourceSpec, is_endless, parse_source
 from streamlearn.steps.base import Step
 from streamlearn.summary import RunSummary
 
-__all__ = ["build_source_spec", "exit_code", "produce_command", "run_command", "stats_command"]
+__all__ = [
+    "build_source_spec",
+    "exit_code",
+    "produce_command",
+    "run_command",
+    "serve_command",
+    "stats_command",
+]
 
 COURSE_TOPICS = {
     "linear": "dataLinearModel",
@@ -54,6 +62,7 @@ def build_source_spec(p: SourceOptions) -> tuple[SourceSpec, Until]:
         start=p.start,
         until_end=until.mode != "idle",
         broker_timeout=p.broker_timeout,
+        line_width=p.line_width,
     )
     if count is not None and not generator:
         until = Until("count", float(count)) if until.mode != "count" else until
@@ -153,7 +162,33 @@ def stats_command(p: StatsOptions) -> int:
     return exit_code(summary)
 
 
+def serve_command(p: ProduceOptions) -> None:
+    """``produce --socket PORT``: serve the records as lines, as the course's socket producer."""
+    from streamlearn.kafka.produce import produce_from_source
+    from streamlearn.sources.socket_serve import LineServer
+
+    assert p.socket is not None
+    if p.topic or p.partitions != 1 or p.key:
+        raise ConfigError("--socket serves lines: --topic, --partitions and --key do not apply")
+    line_width = 1000 if p.line_width is None else p.line_width
+    spec = parse_source(p.what, seed=p.seed, line_width=line_width)
+    if is_endless(p.what):
+        spec = replace(spec, count=p.count)
+    source = spec.build()
+    with LineServer(p.socket) as server:
+        print(f"serving {p.what} on 127.0.0.1:{server.port}, one client at a time", flush=True)
+        source.open()
+        try:
+            done = produce_from_source(source, server, count=p.count, rate=p.rate)
+        finally:
+            source.close()
+    print(f"served {done:,} lines to {server.clients} client(s)", flush=True)
+
+
 def produce_command(p: ProduceOptions) -> None:
+    if p.socket is not None:
+        serve_command(p)
+        return
     if importlib.util.find_spec("confluent_kafka") is None:
         raise MissingExtraError("producing", "kafka")
     from streamlearn.kafka.produce import produce
@@ -171,8 +206,9 @@ def produce_command(p: ProduceOptions) -> None:
         raise ConfigError("give --topic for a file")
     if p.partitions < 1:
         raise ConfigError("--partitions must be at least 1")
+    spec = parse_source(p.what, seed=p.seed, line_width=p.line_width)
     done = produce(
-        p.what,
+        spec,
         p.bootstrap,
         topic,
         count=p.count,

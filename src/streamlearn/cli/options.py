@@ -43,6 +43,9 @@ BROKER_TIMEOUT = typer.Option(
     30.0, help="seconds without an answer from Kafka before the run stops (exit 4)"
 )
 TYPES = typer.Option(None, help="pin column types: COL:float,COL:category,...")
+LINE_WIDTH = typer.Option(
+    75, help="course generators' message width: 75 (Kafka version) or 1000 (socket, one line)"
+)
 DELIMITER = typer.Option(
     None, help="a delimited file's separator (default: sniffed; '\\t' for tab)"
 )
@@ -85,6 +88,7 @@ class SourceOptions:
     group: str | None = None
     start: str = "earliest"
     broker_timeout: float = 30.0
+    line_width: int = 75
     types: str | None = None
     delimiter: str | None = None
     no_header: bool = False
@@ -163,3 +167,5 @@ class ProduceOptions:
     partitions: int = 1
     key: str | None = None
     seed: int | None = None
+    socket: int | None = None
+    line_width: int | None = None

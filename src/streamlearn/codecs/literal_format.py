@@ -62,14 +62,14 @@ _scratch = threading.local()  # reused: a fresh buffer costs page faults on ever
 _MAX_WORD = 22  # bytes per value, upper bound incl. separator and line break
 
 
-def reference_format(row: np.ndarray) -> str:
-    """``np.array2string(row, separator=",")`` under NumPy's default print options."""
+def reference_format(row: np.ndarray, line_width: int = 75) -> str:
+    """``np.array2string(row, separator=",", max_line_width=line_width)``, NumPy's defaults."""
     arr = np.asarray(row, dtype=np.float64)
     opts = np.get_printoptions()
     if opts["nanstr"] == "nan" and opts["infstr"] == "inf":  # the rest can be passed
         return np.array2string(
             arr,
-            max_line_width=75,
+            max_line_width=line_width,
             precision=8,
             suppress_small=False,
             separator=",",
@@ -81,7 +81,7 @@ def reference_format(row: np.ndarray) -> str:
             legacy=False,
         )
     with np.printoptions(**PRINT_DEFAULTS):  # type: ignore[arg-type]
-        return np.array2string(arr, separator=",")
+        return np.array2string(arr, separator=",", max_line_width=line_width)
 
 
 @njit(cache=True, inline="always")
@@ -93,6 +93,7 @@ def _format_row(
     ip: np.ndarray,
     fp: np.ndarray,
     ex: np.ndarray,
+    line_width: int,
 ) -> int:
     """Write one row at ``buf[p:]``; return the end, or -1 to ask for the fallback."""
     n = row.shape[0]
@@ -163,7 +164,7 @@ def _format_row(
     p += 1
     line = 1  # the hanging indent that "[" replaces
     for k in range(n):
-        if line + width > 74 and line > 1:
+        if line + width > line_width - 1 and line > 1:
             buf[p] = 10
             buf[p + 1] = 32
             p += 2
@@ -222,7 +223,7 @@ def _format_row(
 
 
 @njit(cache=True)
-def _format_many(rows: np.ndarray, buf: np.ndarray, fallback: np.ndarray) -> int:
+def _format_many(rows: np.ndarray, buf: np.ndarray, fallback: np.ndarray, line_width: int) -> int:
     """Write every row followed by a NUL byte; a row left to NumPy is just the NUL."""
     n, m = rows.shape
     ip = np.empty(m, dtype=np.int64)
@@ -231,7 +232,7 @@ def _format_many(rows: np.ndarray, buf: np.ndarray, fallback: np.ndarray) -> int
     bits = rows.view(np.int64)
     p = 0
     for r in range(n):
-        q = _format_row(rows[r], bits[r], buf, p, ip, fp, ex)
+        q = _format_row(rows[r], bits[r], buf, p, ip, fp, ex, line_width)
         fallback[r] = q < 0
         if q >= 0:
             p = q
@@ -247,13 +248,16 @@ def _buffer(size: int) -> np.ndarray:
     return buf
 
 
-def format_rows(rows: np.ndarray) -> list[bytes]:
+def format_rows(rows: np.ndarray, line_width: int = 75) -> list[bytes]:
     """``np.array2string(row, separator=",").encode()`` for every row of a 2-D array.
 
     Parameters
     ----------
     rows
         ``(n, m)`` values, converted to ``float64``.
+    line_width
+        NumPy's ``max_line_width``: 75 (its default, the course's Kafka
+        producers) or e.g. 1000 (one line, the course's socket producer).
 
     Returns
     -------
@@ -265,17 +269,17 @@ def format_rows(rows: np.ndarray) -> list[bytes]:
         raise ValueError(f"expected a 2-D array of rows, got shape {arr.shape}")
     n, m = arr.shape
     if m > 1000 or m == 0:  # NumPy summarises long rows with "..."
-        return [reference_format(r).encode() for r in arr]
+        return [reference_format(r, line_width).encode() for r in arr]
     out: list[bytes] = []
     buf = _buffer(min(n, _CHUNK) * (m * _MAX_WORD + 3))
     fallback = np.empty(min(n, _CHUNK), dtype=np.bool_)
     for s in range(0, n, _CHUNK):
         chunk = arr[s : s + _CHUNK]
-        end = _format_many(chunk, buf, fallback)
+        end = _format_many(chunk, buf, fallback, line_width)
         # one C-level split is far cheaper than slicing row by row in Python
         parts = buf[: end - 1].tobytes().split(b"\0")
         for r in np.flatnonzero(fallback[: len(chunk)]).tolist():
-            parts[r] = reference_format(chunk[r]).encode()
+            parts[r] = reference_format(chunk[r], line_width).encode()
         out.extend(parts)
     return out
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Protocol
 
 from streamlearn.codecs.settle import Choices, settle
 from streamlearn.kafka.producer import KafkaWriter
@@ -20,7 +20,15 @@ from streamlearn.sources.base import Source
 from streamlearn.sources.pacing import Pacer
 from streamlearn.sources.registry import SourceSpec, is_endless, parse_source
 
-__all__ = ["Produced", "produce", "produce_from_source"]
+__all__ = ["Produced", "Writer", "produce", "produce_from_source"]
+
+
+class Writer(Protocol):
+    """Where :func:`produce_from_source` puts payloads: a Kafka topic, or a line server."""
+
+    def write(self, payloads: list[bytes], keys: list[bytes | None] | None = None) -> Any: ...
+
+    def flush(self) -> Any: ...
 
 
 class _Keyer:
@@ -64,7 +72,7 @@ class _Keyer:
 
 def produce_from_source(
     source: Source,
-    writer: KafkaWriter,
+    writer: Writer,
     count: int | None = None,
     rate: float | None = None,
     key_field: str | None = None,
@@ -80,7 +88,7 @@ def produce_from_source(
     source
         Any open :class:`Source` (a generator, a file, another topic).
     writer
-        Where the payloads go; flushed before returning.
+        Where the payloads go (a :class:`KafkaWriter`, a line server); flushed before returning.
     count
         Stop after this many records; ``None`` reads until the source is
         exhausted (forever for an unbounded one).

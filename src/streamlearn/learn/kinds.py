@@ -7,9 +7,13 @@ take seconds to import, and a run that uses neither should not pay for them.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
+from streamlearn.errors import ConfigError
 from streamlearn.learn.base import Learner
+
+Train = Literal["all", "newest-half"]
+Start = Literal["mean", "zeros"]
 
 #: Default size cap of River trees, in MB as River estimates it (River: 100 to 500).
 MAX_SIZE_MB = 32.0
@@ -37,61 +41,137 @@ __all__ = [
 
 # -- window models (scikit-learn) ------------------------------------------------
 def _window(
-    task: str, regressor: Any, classifier: Any, size: int, every: int, one_hot: bool = False
+    task: str,
+    regressor: Any,
+    classifier: Any,
+    size: int,
+    every: int,
+    one_hot: bool = False,
+    refit: int | None = None,
+    train: Train = "all",
+    start: Start = "mean",
 ) -> Learner:
     from streamlearn.learn.window import WindowClassifier, WindowRegressor
 
+    if size < 1 or every < 1:
+        raise ConfigError(f"window size and every must be >= 1, got size={size}, every={every}")
+    if refit is not None and refit < 1:
+        raise ConfigError(f"refit must be at least 1 record, got {refit}")
     if task == "classification":
-        return WindowClassifier(classifier, int(size), int(every), one_hot)
-    return WindowRegressor(regressor, int(size), int(every), one_hot)
+        if start != "mean":
+            raise ConfigError("start=zeros is for regression; classifiers start from the majority")
+        return WindowClassifier(classifier, int(size), int(every), one_hot, refit, train, start)
+    return WindowRegressor(regressor, int(size), int(every), one_hot, refit, train, start)
 
 
 def window_rf(
-    task: str = "regression", size: int = 50, every: int = 1, seed: int = 0, n_estimators: int = 50
+    task: str = "regression",
+    size: int = 50,
+    every: int = 1,
+    seed: int = 0,
+    n_estimators: int = 50,
+    refit: int | None = None,
+    train: Train = "all",
+    start: Start = "mean",
 ) -> Learner:
     """Random forest refit on the last ``size`` records every ``size * every`` records."""
     from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 
     kw = {"n_estimators": int(n_estimators), "random_state": int(seed)}
-    return _window(task, RandomForestRegressor(**kw), RandomForestClassifier(**kw), size, every)
+    return _window(
+        task,
+        RandomForestRegressor(**kw),
+        RandomForestClassifier(**kw),
+        size,
+        every,
+        refit=refit,
+        train=train,
+        start=start,
+    )
 
 
 def window_gb(
-    task: str = "regression", size: int = 50, every: int = 1, seed: int = 0, n_estimators: int = 100
+    task: str = "regression",
+    size: int = 50,
+    every: int = 1,
+    seed: int = 0,
+    n_estimators: int = 100,
+    refit: int | None = None,
+    train: Train = "all",
+    start: Start = "mean",
 ) -> Learner:
     """Gradient boosting refit on the window."""
     from sklearn.ensemble import GradientBoostingClassifier, GradientBoostingRegressor
 
     kw = {"n_estimators": int(n_estimators), "random_state": int(seed)}
     return _window(
-        task, GradientBoostingRegressor(**kw), GradientBoostingClassifier(**kw), size, every
+        task,
+        GradientBoostingRegressor(**kw),
+        GradientBoostingClassifier(**kw),
+        size,
+        every,
+        refit=refit,
+        train=train,
+        start=start,
     )
 
 
 def window_hgb(
-    task: str = "regression", size: int = 50, every: int = 1, seed: int = 0, max_iter: int = 100
+    task: str = "regression",
+    size: int = 50,
+    every: int = 1,
+    seed: int = 0,
+    max_iter: int = 100,
+    refit: int | None = None,
+    train: Train = "all",
+    start: Start = "mean",
 ) -> Learner:
     """Histogram gradient boosting refit on the window."""
     from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 
     kw = {"max_iter": int(max_iter), "random_state": int(seed)}
     return _window(
-        task, HistGradientBoostingRegressor(**kw), HistGradientBoostingClassifier(**kw), size, every
+        task,
+        HistGradientBoostingRegressor(**kw),
+        HistGradientBoostingClassifier(**kw),
+        size,
+        every,
+        refit=refit,
+        train=train,
+        start=start,
     )
 
 
 def window_linear(
-    task: str = "regression", size: int = 50, every: int = 1, seed: int = 0
+    task: str = "regression",
+    size: int = 50,
+    every: int = 1,
+    seed: int = 0,
+    refit: int | None = None,
+    train: Train = "all",
+    start: Start = "mean",
+    scale: bool = True,
 ) -> Learner:
     """Least squares or logistic regression refit on the window.
 
-    Numeric columns are standardised and categorical ones one-hot encoded.
-    ``seed`` is accepted for a uniform interface: both fits are deterministic.
+    With ``scale`` (default), numeric columns are standardised and
+    categorical ones one-hot encoded; ``scale=false`` fits the raw columns, as
+    the course lab does (on a window with fewer records than features the
+    minimum-norm solution depends on the scaling). ``seed`` is accepted for a
+    uniform interface: both fits are deterministic.
     """
     from sklearn.linear_model import LinearRegression, LogisticRegression
 
     return _window(
-        task, LinearRegression(), LogisticRegression(max_iter=1000), size, every, one_hot=True
+        task,
+        LinearRegression(),
+        LogisticRegression(max_iter=1000),
+        size,
+        every,
+        one_hot=scale,
+        refit=refit,
+        train=train,
+        start=start,
     )
 
 

@@ -149,5 +149,16 @@ _kind(
 _kind("river-pa", "streamlearn.learn.kinds:pa", BOTH, "River's passive-aggressive; param C")
 
 # presets: one name, several racing models
+# the default course-ml differs from the lab on purpose (README, "The course lab"): it refits
+# every 50 records on the whole window, with 50 trees, starting from the running mean
 PRESETS["course-ml"] = ("window-rf:size=50", "window-linear:size=50", "window-gb:size=50")
-PRESETS["course-rls"] = ("rls", "rls:forgetting=0.99")
+_LAB_WINDOW = "size=50,refit=1,train=newest-half,start=zeros"
+# the lab's race, record by record: its estimators, its window, its seeds
+PRESETS["course-ml:exact=1"] = (
+    f"window-rf:{_LAB_WINDOW},n_estimators=100",
+    f"window-linear:{_LAB_WINDOW},scale=false",
+    f"window-gb:{_LAB_WINDOW},n_estimators=100",
+)
+PRESETS["course-ml:exact=0"] = PRESETS["course-ml"]
+# the lab's two RLS models: its own form of the update, forgetting 1 and 0.99
+PRESETS["course-rls"] = ("rls:form=course", "rls:form=course,forgetting=0.99")

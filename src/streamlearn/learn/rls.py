@@ -1,14 +1,25 @@
 """Recursive least squares with exponential forgetting, exact and fast.
 
-The update is the course's: with regressor vector ``z`` (a leading 1 when
-``fit_intercept``), a-priori error ``e = y - z'beta``, forgetting ``nu``::
+Two forms, with regressor vector ``z`` (a leading 1 when ``fit_intercept``),
+a-priori error ``e = y - z'beta`` and forgetting ``nu``, both starting from
+``V0 = delta I`` and ``beta0 = 0``.
+
+``form="textbook"`` (the default), exponentially weighted least squares::
 
     k    = V z / (nu + z' V z)
     beta = beta + k e
     V    = (V - k z' V) / nu
 
-starting from ``V0 = delta I`` and ``beta0 = 0``. State is ``O(d^2)``: ``beta``,
-``V`` and a few counters, whatever the length of the stream.
+``form="course"``, the course lab's equations::
+
+    V     = (V - V z z' V / (1 + z' V z)) / nu
+    alpha = V z                      (with the new V)
+    beta  = beta + alpha e
+
+In one line: the lab's form weights the newest record by ``nu``, the
+textbook's by 1 (older records are discounted by ``nu`` in both); the two are
+equal when ``nu = 1``. State is ``O(d^2)``: ``beta``, ``V`` and a few
+counters, whatever the length of the stream.
 
 Numerical safeguards (see :class:`RLS`):
 
@@ -30,7 +41,7 @@ Numerical safeguards (see :class:`RLS`):
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -45,7 +56,10 @@ from streamlearn.learn.rls_kernels import (
     woodbury_block,
 )
 
-__all__ = ["RLS", "TRACE_CAP_FACTOR"]
+__all__ = ["RLS", "TRACE_CAP_FACTOR", "RLSForm"]
+
+#: which update equations (see the module doc)
+RLSForm = Literal["textbook", "course"]
 
 #: ``trace(V)`` is capped at this multiple of ``trace(V0) = delta * p``.
 TRACE_CAP_FACTOR = 1e6
@@ -63,6 +77,8 @@ class RLS(Regressor):
         prior (a ridge penalty of ``1 / delta`` on every coefficient).
     fit_intercept : bool
         Prepend a constant 1 to every input so the model learns an intercept.
+    form : {"textbook", "course"}
+        The update equations (see the module doc); equal when ``forgetting`` is 1.
 
     Examples
     --------
@@ -78,17 +94,37 @@ class RLS(Regressor):
     500
     >>> round(model.predict_one(np.array([1.0, 1.0, 0.0])), 6)
     2.8
+
+    With forgetting, the lab's form gives the newest record less weight:
+
+    >>> lab, textbook = RLS(0.9, form="course"), RLS(0.9)
+    >>> X2 = rng.randn(5, 2)
+    >>> bool(np.allclose(lab.test_then_train(X2, X2[:, 0]), textbook.test_then_train(X2, X2[:, 0])))
+    False
     """
 
     def __init__(
-        self, forgetting: float = 1.0, delta: float = 10.0, fit_intercept: bool = True
+        self,
+        forgetting: float = 1.0,
+        delta: float = 10.0,
+        fit_intercept: bool = True,
+        form: RLSForm = "textbook",
     ) -> None:
         if not 0.0 < forgetting <= 1.0:
             raise ValueError(f"forgetting must be in (0, 1], got {forgetting}")
         if not delta > 0.0:
             raise ValueError(f"delta must be > 0, got {delta}")
-        self._params = {"forgetting": forgetting, "delta": delta, "fit_intercept": fit_intercept}
+        if form not in ("textbook", "course"):
+            raise ValueError(f"form must be 'textbook' or 'course', got {form!r}")
+        self._params = {
+            "forgetting": forgetting,
+            "delta": delta,
+            "fit_intercept": fit_intercept,
+            "form": form,
+        }
         super().__init__()
+        self.form: RLSForm = form
+        self._course = form == "course"
         self.forgetting = float(forgetting)
         self.delta = float(delta)
         self.fit_intercept = bool(fit_intercept)
@@ -139,7 +175,14 @@ class RLS(Regressor):
         x = self._row(x)
         self._ensure(len(x))
         _, e, status = learn_kernel(
-            self._beta, self._V, x, float(y), self.forgetting, self.fit_intercept, self._cap
+            self._beta,
+            self._V,
+            x,
+            float(y),
+            self.forgetting,
+            self.fit_intercept,
+            self._cap,
+            self._course,
         )
         self._count(e, status)
 
@@ -185,6 +228,7 @@ class RLS(Regressor):
             self._cap,
             out,
             self._sse,
+            self._course,
         )
         self._sse = sse
         self._n_scored += n_scored
@@ -205,6 +249,9 @@ class RLS(Regressor):
         """
         X, yy = self._matrix(X, y)
         if len(X) == 0:
+            return
+        if self._course:  # the block identity is the textbook form's: go record by record
+            self.test_then_train(X, yy)
             return
         self._ensure(X.shape[1])
         Z = np.hstack([np.ones((len(X), 1)), X]) if self.fit_intercept else X

@@ -49,9 +49,20 @@ def _predict(beta: np.ndarray, z: np.ndarray) -> float:
 
 @njit(cache=True, fastmath=False)
 def _step(
-    beta: np.ndarray, V: np.ndarray, z: np.ndarray, y: float, nu: float, cap: float, u: np.ndarray
+    beta: np.ndarray,
+    V: np.ndarray,
+    z: np.ndarray,
+    y: float,
+    nu: float,
+    cap: float,
+    u: np.ndarray,
+    course: bool = False,
 ) -> tuple[float, float, int]:
-    """One RLS update of ``beta`` and ``V`` in place: (prediction, a-priori error, status)."""
+    """One RLS update of ``beta`` and ``V`` in place: (prediction, a-priori error, status).
+
+    ``course``: the lab's form, ``V = (V - u u' / (1 + z'u)) / nu`` then
+    ``beta += (V z) e`` with the new ``V`` (see :mod:`streamlearn.learn.rls`).
+    """
     p = z.shape[0]
     pred = _predict(beta, z)
     e = y - pred
@@ -64,14 +75,15 @@ def _step(
         zj = z[j]
         for i in range(p):
             u[i] += V[j, i] * zj
-    denom = nu
+    denom = 1.0 if course else nu
     for i in range(p):
         denom += z[i] * u[i]
     if not (np.isfinite(e) and np.isfinite(denom) and denom > 0.0):
         return pred, e, SKIPPED  # NaN/inf input: predict, do not poison the state
     c = 1.0 / denom
-    for i in range(p):
-        beta[i] += (u[i] * c) * e  # gain k = u / denom
+    if not course:
+        for i in range(p):
+            beta[i] += (u[i] * c) * e  # gain k = u / denom
     # V - k (Vz)' = V - u u' / denom. Forming u_i * u_j first (commutative,
     # so bitwise equal to u_j * u_i) keeps V exactly symmetric. Like the
     # course's ``1.0/nu * (...)`` we multiply by 1/nu: a division per element
@@ -81,6 +93,15 @@ def _step(
         ui = u[i]
         for j in range(p):
             V[i, j] = (V[i, j] - (ui * u[j]) * c) * inv_nu
+    if course:  # the lab's gain: the new V times z, reusing u for it
+        for i in range(p):
+            u[i] = 0.0
+        for j in range(p):
+            zj = z[j]
+            for i in range(p):
+                u[i] += V[j, i] * zj
+        for i in range(p):
+            beta[i] += u[i] * e
     trace = 0.0
     for i in range(p):
         trace += V[i, i]
@@ -119,12 +140,13 @@ def learn_kernel(
     nu: float,
     fit_intercept: bool,
     cap: float,
+    course: bool = False,
 ) -> tuple[float, float, int]:
     p = beta.shape[0]
     z = np.empty(p)
     u = np.empty(p)
     _fill_z(z, x, fit_intercept)
-    return _step(beta, V, z, y, nu, cap, u)
+    return _step(beta, V, z, y, nu, cap, u, course)
 
 
 @njit(cache=True, fastmath=False)
@@ -138,6 +160,7 @@ def prequential_kernel(
     cap: float,
     out: np.ndarray,
     sse: float,
+    course: bool = False,
 ) -> tuple[float, int, int, int]:
     """Prequential loop: ``out[r]`` is the prediction before learning record ``r``.
 
@@ -152,7 +175,7 @@ def prequential_kernel(
     n_skipped = 0
     for r in range(X.shape[0]):
         _fill_z(z, X[r], fit_intercept)
-        pred, e, status = _step(beta, V, z, y[r], nu, cap, u)
+        pred, e, status = _step(beta, V, z, y[r], nu, cap, u, course)
         out[r] = pred
         if status == SKIPPED:
             n_skipped += 1

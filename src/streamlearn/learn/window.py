@@ -4,12 +4,20 @@ The refit schedule counts learned records, never calls, so results do not
 depend on how the stream is cut into batches:
 
 * the window holds the last ``size`` learned records (a ring buffer);
-* after every ``size * every`` learned records (with the defaults: every 50
+* after every ``refit`` learned records (default ``size * every``: every 50
   records, i.e. each time the window has been completely renewed) the
-  estimator is refit from scratch on the window, oldest record first;
-* until the first fit, predictions are the running mean of the targets
-  (regression; 0.0 before any) or the majority class so far (classification;
-  ``-1`` before any, ties keep the class that got there first).
+  estimator is refit from scratch on the window (``train="all"``, oldest
+  record first) or on its newest half (``train="newest-half"``, newest
+  first, as the course lab's window keeps its newest record on top);
+* ``start="mean"`` (default): until the first fit, predictions are the
+  running mean of the targets (regression; 0.0 before any) or the majority
+  class so far (classification; ``-1`` before any, ties keep the class that
+  got there first). ``start="zeros"`` (regression): the window starts full of
+  zero records and the estimator is fitted on it at once, as the lab's.
+
+The course lab refits for every micro-batch on the newest half of a window of
+the 50 latest records that starts as zeros; ``refit=1, train="newest-half",
+start="zeros"`` does that for every record.
 
 Between refits the model is frozen, so :meth:`test_then_train` predicts each
 run of records up to the next refit point with one vectorised ``predict``
@@ -34,49 +42,32 @@ only cost.
 from __future__ import annotations
 
 import warnings
-from typing import Any, cast
+from typing import Any, Literal
 
 import numpy as np
 from sklearn.base import BaseEstimator, clone
 from sklearn.compose import ColumnTransformer
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
-from threadpoolctl import ThreadpoolController
 
 from streamlearn.learn.base import NO_CLASS, Classifier, Learner, Regressor
 from streamlearn.learn.ring import RingBuffer
+from streamlearn.learn.window_fit import linear_scores as _linear_scores
+from streamlearn.learn.window_fit import one_thread as _one_thread
 
 __all__ = [
     "WindowClassifier",
     "WindowModel",
     "WindowRegressor",
+    "WindowStart",
+    "WindowTrain",
 ]
 
-
-try:  # the estimators whose predict is exactly the linear score (or its argmax / sign)
-    from sklearn.linear_model._base import LinearClassifierMixin, LinearModel
-
-    _LINEAR: tuple[type, ...] = (LinearModel, LinearClassifierMixin)
-except ImportError:  # private in scikit-learn: fall back to the two we build
-    from sklearn.linear_model import LinearRegression, LogisticRegression
-
-    _LINEAR = (LinearRegression, LogisticRegression)
-
-_CONTROLLER: ThreadpoolController | None = None
-
-
-def _one_thread() -> Any:
-    """Run BLAS and OpenMP on one thread: on a few dozen rows threads only cost.
-
-    (HistGradientBoosting fits a 50-row window 30x faster on one thread on a
-    busy machine.) The controller is made once: discovering the libraries
-    takes milliseconds, switching the limit microseconds.
-    """
-    global _CONTROLLER
-    if _CONTROLLER is None:
-        _CONTROLLER = ThreadpoolController()
-    return _CONTROLLER.limit(limits=1)
+#: what a refit trains on: the whole window, or its newest half (newest first)
+WindowTrain = Literal["all", "newest-half"]
+#: what the window holds before the first record: nothing, or zero records
+WindowStart = Literal["mean", "zeros"]
 
 
 class WindowModel(Learner):
@@ -96,23 +87,52 @@ class WindowModel(Learner):
         Give the estimator one-hot categorical columns (unknown categories
         become all zeros) and standardised numeric columns. For linear
         models; trees take the ordinal codes as they are.
+    refit
+        Refit after every ``refit`` learned records (any value >= 1);
+        default ``size * every``.
+    train
+        ``"all"``: fit on the window, oldest first; ``"newest-half"``: on
+        its newest ``size // 2`` records, newest first.
+    start
+        ``"mean"``: predict the running mean (or majority) until the first
+        fit; ``"zeros"``: the window starts as ``size`` zero records, fitted
+        at once (regression only).
     """
 
     def __init__(
-        self, estimator: BaseEstimator, size: int = 50, every: int = 1, one_hot: bool = False
+        self,
+        estimator: BaseEstimator,
+        size: int = 50,
+        every: int = 1,
+        one_hot: bool = False,
+        refit: int | None = None,
+        train: WindowTrain = "all",
+        start: WindowStart = "mean",
     ) -> None:
         if size < 1 or every < 1:
             raise ValueError(f"size and every must be >= 1, got size={size}, every={every}")
+        if refit is not None and refit < 1:
+            raise ValueError(f"refit must be >= 1 record, got {refit}")
+        if train not in ("all", "newest-half"):
+            raise ValueError(f"train must be 'all' or 'newest-half', got {train!r}")
+        if start not in ("mean", "zeros"):
+            raise ValueError(f"start must be 'mean' or 'zeros', got {start!r}")
         super().__init__()
         self._params: dict[str, Any] = {
             "estimator": estimator,
             "size": size,
             "every": every,
             "one_hot": one_hot,
+            "refit": refit,
+            "train": train,
+            "start": start,
         }
         self.estimator = estimator
         self.size, self.every, self.one_hot = int(size), int(every), bool(one_hot)
-        self.period = self.size * self.every
+        self.period = int(refit) if refit is not None else self.size * self.every
+        self.train: WindowTrain = train
+        self.start: WindowStart = start
+        self._started = start == "mean"  # zeros: the window is filled on the first record
         self.window = RingBuffer(self.size, self._prediction_dtype())
         self.fitted: Any = None  # the fitted estimator, or a constant class
         self.n_fits_ = 0
@@ -141,9 +161,20 @@ class WindowModel(Learner):
         )
         return make_pipeline(prep, est)
 
+    def _start(self, d: int) -> None:
+        """``start="zeros"``: a window of ``size`` zero records, fitted before anything else."""
+        if self._started:
+            return
+        self._started = True
+        self.window.push(np.zeros((self.size, d)), np.zeros(self.size, self._prediction_dtype()))
+        self._fit_window()
+
     def _fit_window(self, X: np.ndarray | None = None, y: np.ndarray | None = None) -> None:
         if X is None or y is None:
             X, y = self.window.ordered()
+        if self.train == "newest-half":
+            half = max(1, self.size // 2)
+            X, y = X[::-1][:half], y[::-1][:half]
         model = self._make_estimator(X.shape[1])
         try:
             with warnings.catch_warnings(), _one_thread():
@@ -166,6 +197,7 @@ class WindowModel(Learner):
     # -- absorbing records -----------------------------------------------------------
     def _absorb(self, X: np.ndarray, y: np.ndarray, fit: bool = True) -> None:
         """Add records that end at or before the next refit point; refit if reached."""
+        self._start(X.shape[1])
         self.window.push(X, y)
         if self.fitted is None:
             for v in y:
@@ -191,6 +223,7 @@ class WindowModel(Learner):
         self._absorb(self._matrix(x), np.asarray([y], dtype=self._prediction_dtype()))
 
     def predict_one(self, x: np.ndarray) -> Any:
+        self._start(self._matrix(x).shape[1])
         if self.fitted is None:
             return self._cold_predict()
         with _one_thread():
@@ -198,6 +231,8 @@ class WindowModel(Learner):
 
     def predict_many(self, X: np.ndarray) -> np.ndarray:
         X = self._matrix(X)
+        if len(X):
+            self._start(X.shape[1])
         if self.fitted is None or len(X) == 0:
             return np.full(len(X), self._cold_predict(), dtype=self._prediction_dtype())
         with _one_thread():
@@ -210,6 +245,8 @@ class WindowModel(Learner):
         skipping them changes nothing (unless the last fit fails).
         """
         X, y = self._matrix(X), np.asarray(y, dtype=self._prediction_dtype())
+        if len(X):
+            self._start(X.shape[1])
         before_X, before_y = self.window.ordered()
         n, crossed = len(X), False
         i = 0
@@ -233,6 +270,8 @@ class WindowModel(Learner):
     def test_then_train(self, X: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Record-level prequential; equal to the per-record loop (see module doc)."""
         X, y = self._matrix(X), np.asarray(y, dtype=self._prediction_dtype())
+        if len(X):
+            self._start(X.shape[1])
         out: np.ndarray = np.empty(len(X), dtype=self._prediction_dtype())
         i = 0
         while i < len(X):
@@ -263,9 +302,16 @@ class WindowRegressor(WindowModel, Regressor):
     """
 
     def __init__(
-        self, estimator: BaseEstimator, size: int = 50, every: int = 1, one_hot: bool = False
+        self,
+        estimator: BaseEstimator,
+        size: int = 50,
+        every: int = 1,
+        one_hot: bool = False,
+        refit: int | None = None,
+        train: WindowTrain = "all",
+        start: WindowStart = "mean",
     ) -> None:
-        super().__init__(estimator, size, every, one_hot)
+        super().__init__(estimator, size, every, one_hot, refit, train, start)
         self.total = 0.0
 
     def _cold_predict(self) -> float:
@@ -283,9 +329,20 @@ class WindowClassifier(WindowModel, Classifier):
     """
 
     def __init__(
-        self, estimator: BaseEstimator, size: int = 50, every: int = 1, one_hot: bool = False
+        self,
+        estimator: BaseEstimator,
+        size: int = 50,
+        every: int = 1,
+        one_hot: bool = False,
+        refit: int | None = None,
+        train: WindowTrain = "all",
+        start: WindowStart = "mean",
     ) -> None:
-        super().__init__(estimator, size, every, one_hot)
+        if start != "mean":
+            raise ValueError(
+                "start='zeros' is for regression; a classifier starts from the majority"
+            )
+        super().__init__(estimator, size, every, one_hot, refit, train, start)
         self.counts: dict[int, int] = {}
         self.best = NO_CLASS
 
@@ -312,24 +369,3 @@ class WindowClassifier(WindowModel, Classifier):
         if scores.shape[1] == 1:  # binary: one score, positive means classes_[1]
             return np.where(scores[:, 0] > 0, classes[-1], classes[0])
         return classes[np.argmax(scores, axis=1)]  # the first maximum, as sklearn
-
-
-def _linear_scores(model: Any, X: np.ndarray) -> np.ndarray | None:
-    """``X @ coef.T + intercept`` of a fitted linear model, row by row; else ``None``.
-
-    BLAS rounds a matrix product differently for one row and for many, so
-    ``predict`` on a batch can differ in the last bit from ``predict`` on each
-    row. Summing the columns in a fixed order gives every row the same result
-    whatever the batch, which keeps ``test_then_train`` equal to the loop.
-    """
-    last = model[-1] if isinstance(model, Pipeline) else model
-    if not isinstance(last, _LINEAR):  # e.g. a GLM's predict is not its linear score
-        return None
-    final = cast(Any, last)
-    Z = model[:-1].transform(X) if isinstance(model, Pipeline) else X
-    Z = np.asarray(Z.toarray() if hasattr(Z, "toarray") else Z, dtype=np.float64)
-    coef = np.atleast_2d(np.asarray(final.coef_, dtype=np.float64))
-    out: np.ndarray = np.zeros((len(Z), len(coef)))
-    for j in range(Z.shape[1]):
-        out += Z[:, j : j + 1] * coef[:, j]
-    return out + np.asarray(final.intercept_, dtype=np.float64)

@@ -62,6 +62,8 @@ class SourceSpec:
     delimiter: str | None = None
     header: bool | None = None
     columns: tuple[str, ...] | None = None
+    #: NumPy's max_line_width of the course generators' messages (75: Kafka version, 1000: socket)
+    line_width: int = 75
 
     @property
     def text(self) -> str:
@@ -199,6 +201,12 @@ register_source(
     target="TOPIC",
     needs=("confluent_kafka", "kafka"),
     summary="a Kafka topic (--bootstrap)",
+)
+register_source(
+    "socket",
+    "streamlearn.sources.socket_lines:from_spec",
+    target="HOST:PORT",
+    summary="text lines from a TCP server, as Spark's socketTextStream (no replay)",
 )
 _FILES = "streamlearn.sources.files:from_spec"
 register_source(

@@ -15,20 +15,32 @@ __all__ = ["CounterText", "FeatureSummary"]
 
 
 class FeatureSummary(Step):
-    """Adds ``x_max`` and ``x_mean``: the max and the mean of the feature values per record."""
+    """Adds ``x_max`` and ``x_mean``: the max and the mean of the feature values per record.
+
+    By default over the features only. The course lab computes
+    ``np.max(x[1:])`` on ``[counter, y, x1..x10]``, which includes ``y``:
+    ``include_target="y"`` reproduces that.
+    """
 
     scope: ClassVar[StepKind] = "row"
     default_id = "x_max_mean"
 
-    def __init__(self, features: Sequence[str], step_id: str | None = None):
+    def __init__(
+        self,
+        features: Sequence[str],
+        step_id: str | None = None,
+        include_target: str | None = None,
+    ):
         self.features = tuple(features)
         self.step_id = step_id
-        self.reads = self.features
+        self.include_target = include_target
+        self.columns = ((include_target,) if include_target else ()) + self.features
+        self.reads = self.columns
 
     def apply(self, batch: RecordBatch) -> RecordBatch:
         if not len(batch):
             return batch.with_columns(x_max=np.zeros(0), x_mean=np.zeros(0))
-        X = np.column_stack([batch.columns[f] for f in self.features]).astype(np.float64)
+        X = np.column_stack([batch.columns[f] for f in self.columns]).astype(np.float64)
         return batch.with_columns(x_max=X.max(axis=1), x_mean=X.mean(axis=1))
 
 

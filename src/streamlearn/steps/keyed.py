@@ -11,7 +11,8 @@ from __future__ import annotations
 import contextlib
 import copy
 import gc
-from collections.abc import Callable, Iterator, Sequence
+import warnings
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -72,18 +73,53 @@ class KeyedStep(Step):
         self.store = state
 
 
+#: a key's state with more values than this is reported, once, as growing without bound
+WARN_SIZE = 1_000_000
+
+
+def _size(state: Any, depth: int = 0) -> int:
+    """Values a state holds: array elements, list items (two levels deep), else 1."""
+    if isinstance(state, np.ndarray):
+        return int(state.size)
+    if depth < 2 and isinstance(state, list | tuple):
+        return sum(_size(v, depth + 1) for v in state)
+    if depth < 2 and isinstance(state, dict):
+        return sum(_size(v, depth + 1) for v in state.values())
+    return 1
+
+
 class KeyedState(KeyedStep):
     """Per-key state updated by a user function, as Spark's ``updateStateByKey``.
 
     ``update(new_values, state) -> state`` receives every value of the key in
-    this batch (a list, in stream order) and the previous state (``None`` the
-    first time). Returning ``None`` drops the key.
+    this batch (a list, in stream order) and the previous state. Returning
+    ``None`` drops the key.
+
+    Parameters
+    ----------
+    update
+        The update function, e.g. pasted from a Spark Streaming lab.
+    key
+        Column whose values are the keys; ``None``: one key, ``"*"``.
+    column
+        The column, or columns (the values are then tuples), passed as values.
+    initial_state
+        A key's state before its first batch, as Spark's ``initialRDD``: a
+        mapping from key to state (keys it does not name start from
+        ``None``), or a function of the key. Each key gets its own deep copy.
+    fan_out
+        Keys that every record goes to, as the lab's ``flatMap`` to model
+        names: each key has its own state and sees every record. Needs
+        ``key=None``.
+    warn_size
+        A key whose state holds more values than this (a list or array that
+        grows with the stream) is reported once, with its size.
 
     Examples
     --------
     >>> def running_sum(values, state):
-    ...     return (state or 0.0) + sum(abs(v) for v in values)
-    >>> step = KeyedState(running_sum, key="k", column="x")
+    ...     return state + sum(abs(v) for v in values)
+    >>> step = KeyedState(running_sum, key="k", column="x", initial_state=lambda key: 0.0)
     """
 
     def __init__(
@@ -93,37 +129,81 @@ class KeyedState(KeyedStep):
         column: str | Sequence[str],
         step_id: str | None = None,
         max_keys: int = 100_000,
+        initial_state: Mapping[Any, Any] | Callable[[Any], Any] | None = None,
+        fan_out: Sequence[Hashable] | None = None,
+        warn_size: int = WARN_SIZE,
     ) -> None:
+        if fan_out is not None and key is not None:
+            raise ConfigError("KeyedState: give either key= or fan_out=, not both")
         self.update = update
         self.key = key
         self.columns = (column,) if isinstance(column, str) else tuple(column)
         self.step_id = step_id or name_of(update, "keyed_state")
         self.reads = (*self.columns, *((key,) if key else ()))
         self.store: KeyedStore = LruStore(max_keys)
+        self.initial_state = initial_state
+        self.fan_out = None if fan_out is None else tuple(fan_out)
+        self.warn_size = int(warn_size)
+        self.warned = False
+
+    def _initial(self, key: Any) -> Any:
+        init = self.initial_state
+        if init is None:
+            return None
+        if callable(init):
+            return init(key)
+        return copy.deepcopy(init.get(key)) if isinstance(init, Mapping) else None
+
+    def check_growth(self, key: Any, state: Any) -> None:
+        """Warn, once, when a key's state holds more than ``warn_size`` values."""
+        size = _size(state)
+        if size > self.warn_size:
+            self.warned = True
+            warnings.warn(
+                f"keyed state {self.step_id!r}: the state of key {key!r} holds {size:,} values "
+                "and grows with the stream; memory is not bounded (keep a fixed-size window)",
+                UserWarning,
+                stacklevel=2,
+            )
+
+    def keys_of(self, batch: RecordBatch) -> np.ndarray:
+        if self.fan_out is not None:  # the batch is each fan-out key's; see apply
+            return np.full(len(batch), GLOBAL_KEY, dtype=object)
+        return super().keys_of(batch)
 
     def apply(self, batch: RecordBatch) -> RecordBatch:
         if not len(batch):
             return batch
-        # one sort and one conversion to Python values per batch; then each key's
-        # values are a slice of one list (a fancy index per key cost 4x with 100,000 keys)
-        codes, uniques = pd.factorize(self.keys_of(batch), use_na_sentinel=False)
-        order = np.argsort(codes, kind="stable")
-        bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1)).tolist()
+        if self.fan_out is not None:
+            # every record goes to each fan-out key
+            keys, order = list(self.fan_out), np.arange(len(batch))
+            bounds = [0] * len(keys)
+            ends = [len(batch)] * len(keys)
+        else:
+            # one sort and one conversion to Python values per batch; then each key's
+            # values are a slice of one list (a fancy index per key cost 4x with 100,000 keys)
+            codes, uniques = pd.factorize(self.keys_of(batch), use_na_sentinel=False)
+            order = np.argsort(codes, kind="stable")
+            cuts = np.searchsorted(codes[order], np.arange(len(uniques) + 1)).tolist()
+            keys, bounds, ends = uniques.tolist(), cuts[:-1], cuts[1:]
         cols = [batch.column(c)[order].tolist() for c in self.columns]
         values = cols[0] if len(cols) == 1 else list(zip(*cols, strict=True))
-        store, update, keys = self.store, self.update, uniques.tolist()
+        store, update = self.store, self.update
         store.touch(keys)  # new keys must not evict this batch's old ones
         for g, key in enumerate(keys):
+            # peek: put marks the key as just used anyway
+            state = store.peek(key) if key in store else self._initial(key)
             try:
-                # peek: put marks the key as just used anyway
-                new = update(values[bounds[g] : bounds[g + 1]], store.peek(key))
+                new = update(values[bounds[g] : ends[g]], state)
             except Exception as exc:
                 row = int(order[bounds[g]])
                 raise user_code_error(exc, self.step_id, batch, row, key=key) from exc
             if new is None:
                 store.pop(key)
-            else:
-                store.put(key, new)
+                continue
+            store.put(key, new)
+            if not self.warned and g < 100:  # a few keys per batch: cheap, and enough to notice
+                self.check_growth(key, new)
         return batch
 
     def describe(self) -> dict[str, Any]:

@@ -53,6 +53,8 @@ class KeyedStore(Protocol):
 
     def __len__(self) -> int: ...
 
+    def __contains__(self, key: object) -> bool: ...
+
 
 class LruStore:
     """An LRU map of per-key state with a fixed maximum size.

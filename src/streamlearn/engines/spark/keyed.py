@@ -32,7 +32,7 @@ from streamlearn.engines.spark.worker import WorkerPlan, raw_from_pandas
 from streamlearn.errors import UserCodeError
 from streamlearn.records.batch import RecordBatch
 from streamlearn.steps.base import Step
-from streamlearn.steps.keyed import KeyedStats, KeyedStep
+from streamlearn.steps.keyed import KeyedState, KeyedStats, KeyedStep
 
 __all__ = [
     "KEYED_SCHEMA",
@@ -146,10 +146,15 @@ def make_tagger(
                     done = stage
                     step = plan.steps[stage]
                     assert isinstance(step, KeyedStep)
-                    keys = step.keys_of(batch)
                     where = index.get_indexer(
                         pd.MultiIndex.from_arrays([batch.partitions, batch.offsets])
                     )
+                    fan_out = getattr(step, "fan_out", None)
+                    if fan_out is not None:  # every record to each key: one copy per key
+                        for k in fan_out:
+                            yield _rows(pdf.iloc[where], INPUT, stage, [repr(k)] * len(where))
+                        continue
+                    keys = step.keys_of(batch)
                     yield _rows(pdf.iloc[where], INPUT, stage, [repr(k) for k in keys])
             except Exception as exc:
                 # the driver raises it when it reaches this step, as the local engine would
@@ -192,6 +197,8 @@ def make_updater(
         template = plan.steps[stage]
         assert isinstance(template, KeyedStep)
         step = template.fresh()
+        if isinstance(step, KeyedState) and step.fan_out is not None:
+            step.fan_out = tuple(k for k in step.fan_out if repr(k) == key_text)
         for key, value in saved["states"].items():
             step.store.put(key, value)
         if isinstance(step, KeyedStats):
@@ -254,6 +261,8 @@ class KeyedMirror(Step):
                     store.evicted += 1
             for key, value in news["states"].items():
                 store.put(key, value)
+                if isinstance(self.original, KeyedState) and not self.original.warned:
+                    self.original.check_growth(key, value)
             if isinstance(self.original, KeyedStats) and self.original.columns is None:
                 self.original.columns = news.get("columns")
         return batch

@@ -104,7 +104,8 @@ class RFFRegressor(CompiledRegressor):
     >>> X = rng.uniform(0, 1, size=(4000, 3))
     >>> y = np.sin(6 * X[:, 0]) + np.log(X[:, 1]) + 0.05 * rng.normal(size=4000)
     >>> preds = RFFRegressor().test_then_train(X, y)
-    >>> bool(np.mean((preds[2000:] - y[2000:]) ** 2) < 0.05)
+    >>> mse = np.mean((preds[2000:] - y[2000:]) ** 2)
+    >>> bool(mse < 0.1 * np.var(y[2000:]))  # a linear RLS leaves 27% of the variance here
     True
     """
 

@@ -109,11 +109,15 @@ class CourseGenerator:
     start
         Index of the first message to produce; earlier draws are replayed
         without formatting.
+    line_width
+        NumPy's ``max_line_width``: 75 as the course's Kafka producers (long
+        messages wrap), 1000 as its socket producer (one line each).
     """
 
-    def __init__(self, kind: str, seed: int = SEED, start: int = 0) -> None:
+    def __init__(self, kind: str, seed: int = SEED, start: int = 0, line_width: int = 75) -> None:
         self.kind = _check_kind(kind)
         self.seed = int(seed)
+        self.line_width = int(line_width)
         self._rs = np.random.RandomState(self.seed)
         self._spare = np.zeros(0)  # doubles drawn and not used yet (linear)
         self.next_index = 0
@@ -155,10 +159,10 @@ class CourseGenerator:
     def payloads(self, n: int) -> list[bytes]:
         """The next ``n`` messages as the course sends them."""
         if n <= _CHUNK:
-            return format_rows(self.rows(n))
+            return format_rows(self.rows(n), self.line_width)
         out: list[bytes] = []
         for s in range(0, n, _CHUNK):  # bounded memory for big reads
-            out.extend(format_rows(self.rows(min(_CHUNK, n - s))))
+            out.extend(format_rows(self.rows(min(_CHUNK, n - s)), self.line_width))
         return out
 
 
@@ -167,9 +171,11 @@ def course_rows(kind: str, start: int = 0, count: int = 1, seed: int = SEED) -> 
     return CourseGenerator(kind, seed, start).rows(count)
 
 
-def course_payloads(kind: str, start: int = 0, count: int = 1, seed: int = SEED) -> list[bytes]:
+def course_payloads(
+    kind: str, start: int = 0, count: int = 1, seed: int = SEED, line_width: int = 75
+) -> list[bytes]:
     """Messages ``start .. start+count-1`` of a course stream, as bytes."""
-    return CourseGenerator(kind, seed, start).payloads(count)
+    return CourseGenerator(kind, seed, start, line_width).payloads(count)
 
 
 def reference_rows(kind: str, start: int = 0, count: int = 1, seed: int = SEED) -> np.ndarray:
@@ -191,9 +197,12 @@ def reference_rows(kind: str, start: int = 0, count: int = 1, seed: int = SEED) 
     return out
 
 
-def reference_payloads(kind: str, start: int = 0, count: int = 1, seed: int = SEED) -> list[bytes]:
+def reference_payloads(
+    kind: str, start: int = 0, count: int = 1, seed: int = SEED, line_width: int = 75
+) -> list[bytes]:
     """The course producer's messages, formatted by ``np.array2string`` (slow)."""
-    return [reference_format(r).encode("utf-8") for r in reference_rows(kind, start, count, seed)]
+    rows = reference_rows(kind, start, count, seed)
+    return [reference_format(r, line_width).encode("utf-8") for r in rows]
 
 
 class _CourseSource(Source):
@@ -204,10 +213,17 @@ class _CourseSource(Source):
     schema = literal_schema(N_FEATURES)
 
     def __init__(
-        self, count: int | None = None, seed: int = SEED, rate: float | None = None
+        self,
+        count: int | None = None,
+        seed: int = SEED,
+        rate: float | None = None,
+        line_width: int = 75,
     ) -> None:
         if count is not None and count < 0:
             raise ConfigError(f"--count must be >= 0, not {count}")
+        if line_width < 10:
+            raise ConfigError(f"--line-width must be at least 10, not {line_width}")
+        self.line_width = int(line_width)
         self.pacer = Pacer(rate)
         self.count = None if count is None else int(count)
         self.seed = int(seed)
@@ -228,7 +244,7 @@ class _CourseSource(Source):
             if start < 0:
                 raise ConfigError(f"{self.kind}: cannot resume at a negative index ({start})")
         if self._gen is None or self._gen.next_index > start:
-            self._gen = CourseGenerator(self.kind, self.seed)
+            self._gen = CourseGenerator(self.kind, self.seed, line_width=self.line_width)
         self._gen.skip(start - self._gen.next_index)
         self.pacer.start()
 
@@ -277,6 +293,9 @@ class LinearSource(_CourseSource):
         The legacy NumPy seed.
     rate
         Records per second (``None``: as fast as possible).
+    line_width
+        75: messages as the course's Kafka producers write them; 1000: one
+        line each, as its socket producer.
     """
 
     kind = "linear"
@@ -294,4 +313,5 @@ class NonLinearSource(_CourseSource):
 def from_spec(spec: SourceSpec) -> _CourseSource:
     """The ``linear`` and ``nonlinear`` sources."""
     cls = LinearSource if spec.kind == "linear" else NonLinearSource
-    return cls(count=spec.count, seed=SEED if spec.seed is None else spec.seed, rate=spec.rate)
+    seed = SEED if spec.seed is None else spec.seed
+    return cls(count=spec.count, seed=seed, rate=spec.rate, line_width=spec.line_width)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from streamlearn.errors import ConfigError
 from streamlearn.records.schema import Schema
@@ -37,7 +37,7 @@ from streamlearn.types import (
 )
 
 if TYPE_CHECKING:
-    from streamlearn.learn.base import Learner
+    pass
 
 __all__ = ["TASKS", "Pipeline", "Until", "fingerprint", "parse_until"]
 
@@ -100,17 +100,23 @@ class Pipeline:
         How delimited text is cut, when its first lines should not decide
         (``--delimiter``, ``--no-header``, ``--columns``).
     task, models
-        What to learn and the learners to race (spec strings or learners).
+        What to learn and the learners to race: spec strings, learners, your
+        own River, scikit-learn or plain objects, ``(name, model)`` pairs, or
+        a dict of name to model.
     steps
         Transformations applied to each batch before the race.
     fail_fast
         Stop the run when a learner raises; by default the learner is marked
         failed and the others race on (``--fail-fast``).
+    delay
+        Labels arrive this many records after their features (``--delay``):
+        each record is predicted on arrival and learned and scored when its
+        label comes (:mod:`streamlearn.evaluate.delayed`). 0: no delay.
     """
 
     source: Source | SourceSpec | str
     task: Task | None = None
-    models: Sequence[str | Learner] = ()
+    models: Sequence[Any] | Mapping[str, Any] = ()
     format: str | None = None
     schema: Schema | None = None
     target: str | None = None
@@ -130,6 +136,7 @@ class Pipeline:
     until: Until = field(default_factory=Until)
     nonfinite: Nonfinite = "dead-letter"
     fail_fast: bool = False
+    delay: int = 0
 
     def __post_init__(self) -> None:
         if isinstance(self.source, str):
@@ -140,6 +147,10 @@ class Pipeline:
             raise ConfigError("models need a --task (regression or classification)")
         check("granularity", self.granularity, GRANULARITIES)
         check("nonfinite", self.nonfinite, NONFINITE)
+        if not isinstance(self.delay, int) or self.delay < 0:
+            raise ConfigError(f"--delay must be a number of records >= 0, not {self.delay!r}")
+        if self.delay and self.granularity != "record":
+            raise ConfigError("--delay needs --granularity record (each record learned on its own)")
         check_unique_ids("step", (s.step_id for s in self.steps))
         if self.delimiter is not None and (len(self.delimiter) != 1 or self.delimiter in '\r\n"'):
             raise ConfigError(f"--delimiter must be one character, not {self.delimiter!r}")
@@ -181,6 +192,20 @@ class Pipeline:
         return self.source
 
 
+def _model_texts(models: Sequence[Any] | Mapping[str, Any]) -> list[str]:
+    """Stable text of each model: specs as given, objects by repr (by class when it holds an address)."""
+    pairs = list(models.items()) if isinstance(models, Mapping) else [(None, m) for m in models]
+    out = []
+    for name, m in pairs:
+        if isinstance(m, tuple) and len(m) == 2 and isinstance(m[0], str):
+            name, m = m
+        text = m if isinstance(m, str) else " ".join(repr(m).split())
+        if " at 0x" in text:  # the default repr: differs from run to run
+            text = f"{type(m).__module__}.{type(m).__qualname__}"
+        out.append(text if name is None else f"{name}={text}")
+    return out
+
+
 def fingerprint(pipeline: Pipeline) -> str:
     """A digest of what determines a run's results, to match checkpoints to pipelines."""
     import hashlib
@@ -194,7 +219,7 @@ def fingerprint(pipeline: Pipeline) -> str:
     parts = [
         source_text,
         str(pipeline.task),
-        *[m if isinstance(m, str) else repr(m) for m in pipeline.models],
+        *_model_texts(pipeline.models),
         str(pipeline.format),
         str(pipeline.target),
         str(pipeline.features),
@@ -206,6 +231,7 @@ def fingerprint(pipeline: Pipeline) -> str:
         str(pipeline.columns),
         pipeline.granularity,
         str(pipeline.train_budget),
+        *([f"delay={pipeline.delay}"] if pipeline.delay else []),
         str(pipeline.batch_size),
         str(pipeline.window),
         *[s.step_id for s in pipeline.steps],

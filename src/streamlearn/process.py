@@ -20,6 +20,7 @@ from streamlearn.codecs.infer import parse_types
 from streamlearn.codecs.layout import Layout
 from streamlearn.codecs.settle import Choices, Settled, settle
 from streamlearn.errors import ConfigError
+from streamlearn.evaluate.delayed import DelayedRace
 from streamlearn.evaluate.race import Race
 from streamlearn.learn.features import FeatureEncoder, LabelIndex
 from streamlearn.learn.registry import build_models
@@ -66,13 +67,12 @@ class BatchProcessor:
         self.race: Race | None = None
         if pipeline.models:
             assert pipeline.task is not None
-            self.race = Race(
-                build_models(list(pipeline.models), pipeline.task),
-                pipeline.task,
-                pipeline.granularity,
-                pipeline.train_budget,
-                pipeline.window,
-                fail_fast=pipeline.fail_fast,
+            models = build_models(pipeline.models, pipeline.task)
+            settings = (pipeline.task, pipeline.granularity, pipeline.train_budget, pipeline.window)
+            self.race = (
+                DelayedRace(models, *settings, fail_fast=pipeline.fail_fast, delay=pipeline.delay)
+                if pipeline.delay
+                else Race(models, *settings, fail_fast=pipeline.fail_fast)
             )
         self.consumed = 0
         self.predicted = 0
@@ -230,6 +230,8 @@ class BatchProcessor:
             "leaderboard": [s.row() for s in race.leaderboard()] if race is not None else [],
             "significance": race.significance() if race is not None else None,
         }
+        if race is not None:
+            out["labels"] = race.label_counts()
         overflow = self.encoder.overflowed() if self.encoder is not None else {}
         if self.labels.overflowed:
             overflow["(labels)"] = self.labels.overflowed

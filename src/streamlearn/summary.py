@@ -14,6 +14,7 @@ from streamlearn.types import Granularity, Task
 
 __all__ = [
     "DriftReport",
+    "LabelCounts",
     "ModelFailure",
     "ModelMetrics",
     "RunSummary",
@@ -56,6 +57,21 @@ class DriftReport(TypedDict):
     records: list[int]
 
 
+class LabelCounts(TypedDict):
+    """Labels under delay (``labels``): learned and scored, still pending, never come."""
+
+    #: records between a record's arrival and its label's (0: no delay)
+    delay: int
+    #: records whose label came: learned from and scored
+    labelled: int
+    #: records still waiting for their label at the end (predicted, not scored)
+    pending: int
+    #: records whose label never came in time (not learned)
+    expired: int
+    #: the most records that waited at once
+    max_pending: int
+
+
 class ModelFailure(TypedDict):
     """Why and where a learner stopped (``models[name]["failed"]``)."""
 
@@ -66,6 +82,8 @@ class ModelFailure(TypedDict):
     batch: int
     #: where the record came from (``file.csv:17``, ``topic[0]@42``), when known
     position: NotRequired[str]
+    #: the learner's own traceback (streamlearn's frames left out)
+    traceback: NotRequired[str]
 
 
 class Standing(TypedDict):
@@ -121,6 +139,8 @@ class RunSummary(TypedDict):
     stats: NotRequired[dict[str, Any]]
     #: values that found a full category vocabulary, by column (``(labels)``: class labels)
     category_overflow: NotRequired[dict[str, int]]
+    #: labels learned, pending and expired (``--delay``)
+    labels: NotRequired[LabelCounts]
     interrupted: NotRequired[bool]
     #: the signal that interrupted the run (``SIGINT`` or ``SIGTERM``)
     signal: NotRequired[str]

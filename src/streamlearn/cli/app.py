@@ -65,6 +65,9 @@ def run(
     batch_interval: float | None = typer.Option(None, help="seconds per micro-batch"),
     until: str = typer.Option("end", help="end, idle:SECONDS or count:N"),
     train_budget: int | None = typer.Option(None, help="learn from N records, then only predict"),
+    delay: int = typer.Option(
+        0, help="labels arrive N records after their features: predict now, learn and score then"
+    ),
     window: int = typer.Option(1000, help="records in the windowed metrics"),
     checkpoint: Path | None = typer.Option(None, help="folder for restartable checkpoints"),
     checkpoint_every: int = typer.Option(1, help="batches between checkpoints"),

@@ -103,6 +103,7 @@ def run_command(p: RunOptions) -> int:
         columns=split_columns(p.columns),
         granularity=p.granularity,  # type: ignore[arg-type]
         train_budget=p.train_budget,
+        delay=p.delay,
         window=p.window,
         batch_size=p.batch_size,
         batch_interval=p.batch_interval,

@@ -193,3 +193,9 @@ class ConsoleObserver(Observer):
             f"cold start {summary.get('cold_start', 0):,} | batches {summary['batches']:,} | "
             f"{summary['elapsed_s']:.1f} s | {summary['records_per_s']:,.0f} records/s"
         )
+        labels = summary.get("labels")
+        if labels and labels["delay"]:
+            con.print(
+                f"labels {labels['delay']:,} records late: {labels['labelled']:,} learned and "
+                f"scored, {labels['pending']:,} still pending, {labels['expired']:,} expired"
+            )

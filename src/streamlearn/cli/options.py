@@ -115,6 +115,7 @@ class RunOptions(SourceOptions):
     granularity: str = "record"
     batch_interval: float | None = None
     train_budget: int | None = None
+    delay: int = 0
     window: int = 1000
     checkpoint: Path | None = None
     checkpoint_every: int = 1

@@ -19,7 +19,8 @@ from streamlearn.evaluate.alarms import DriftLog
 from streamlearn.evaluate.metrics import ModelScore
 from streamlearn.evaluate.significance import diebold_mariano, mcnemar
 from streamlearn.learn.base import Learner
-from streamlearn.summary import ModelFailure, ModelMetrics, Significance
+from streamlearn.steps.base import user_traceback
+from streamlearn.summary import LabelCounts, ModelFailure, ModelMetrics, Significance
 from streamlearn.summary import Standing as StandingRow
 from streamlearn.types import GRANULARITIES, Granularity, Task
 
@@ -184,6 +185,7 @@ class Race:
             "error": f"{type(exc).__name__}: {exc}".rstrip(": "),
             "record": self.records + index + 1,
             "batch": self.batches + 1,
+            "traceback": user_traceback(exc),
         }
         if self.fail_fast:
             raise ModelFailedError(
@@ -193,6 +195,16 @@ class Race:
         self.failed[name] = failure
         log.warning("model %r failed at record %s: %s", name, failure["record"], failure["error"])
         self.last_failures[name] = index
+
+    def label_counts(self) -> LabelCounts:
+        """Without delay every record's label comes with it: all labelled, none pending."""
+        return {
+            "delay": 0,
+            "labelled": self.records,
+            "pending": 0,
+            "expired": 0,
+            "max_pending": 0,
+        }
 
     # -- standings ------------------------------------------------------------
     def leaderboard(self) -> list[Standing]:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from streamlearn._lazy import exports
 
 if TYPE_CHECKING:
+    from streamlearn.learn.adapters import adapt
     from streamlearn.learn.base import NO_CLASS, Classifier, Learner, Regressor
     from streamlearn.learn.baselines import LastClass, Majority, Mean
     from streamlearn.learn.fast import FastClassifier
@@ -53,6 +54,7 @@ __all__ = [
     "WindowClassifier",
     "WindowModel",
     "WindowRegressor",
+    "adapt",
     "build_learner",
     "build_models",
     "expand_specs",
@@ -63,6 +65,7 @@ __all__ = [
 ]
 
 _HOMES = {
+    "adapt": "adapters",
     "NO_CLASS": "base",
     "Classifier": "base",
     "Learner": "base",

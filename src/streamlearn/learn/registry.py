@@ -23,9 +23,9 @@ import itertools
 import types
 import typing
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from streamlearn._lazy import load
 from streamlearn.errors import ConfigError
@@ -33,6 +33,7 @@ from streamlearn.learn import kinds_catalogue as catalogue
 
 if TYPE_CHECKING:
     from streamlearn.learn.base import Learner
+    from streamlearn.types import Task
 
 __all__ = [
     "ModelSpec",
@@ -150,8 +151,13 @@ def parse_spec(text: str) -> ModelSpec:
 
 def expand_specs(texts: Sequence[str]) -> list[str]:
     """Presets replaced by their specs, and grids ``k=a|b`` by one spec per value."""
+    from streamlearn.learn.user_specs import is_user_spec
+
     out: list[str] = []
     for t in texts:
+        if is_user_spec(t):  # river:, sklearn:, py: name classes; their arguments are literals
+            out.append(t.strip())
+            continue
         for text in _PRESETS.get(t.strip(), (t,)):
             kind, colon, rest = text.strip().partition(":")
             if "|" not in rest:
@@ -253,18 +259,54 @@ def build_learner(spec: ModelSpec | str, task: str) -> Learner:
         raise ConfigError(f"bad parameters in model spec {spec.text!r}: {exc}") from None
 
 
-def build_models(specs: Sequence[str | Learner], task: str) -> dict[str, Learner]:
-    """Learners by display name, presets and grids expanded; repeated names get ``#2``, ``#3``..."""
-    models: dict[str, Learner] = {}
-    texts: list[str | Learner] = []
+def _named(specs: Sequence[Any] | Mapping[str, Any]) -> list[tuple[str | None, Any]]:
+    """``(name or None, model)`` pairs from a list of models, ``(name, model)`` pairs and dicts."""
+    if isinstance(specs, Mapping):
+        return [(str(k), v) for k, v in specs.items()]
+    out: list[tuple[str | None, Any]] = []
     for s in specs:
-        texts.extend(expand_specs([s]) if isinstance(s, str) else [s])
-    for s in texts:
-        if isinstance(s, str):
-            spec = parse_spec(s)
-            learner, name = build_learner(spec, task), spec.name
+        if isinstance(s, Mapping):
+            out.extend((str(k), v) for k, v in s.items())
+        elif isinstance(s, tuple) and len(s) == 2 and isinstance(s[0], str):
+            out.append((s[0], s[1]))
         else:
-            learner, name = s, type(s).__name__
+            out.append((None, s))
+    return out
+
+
+def build_models(specs: Sequence[Any] | Mapping[str, Any], task: str) -> dict[str, Learner]:
+    """Learners by display name; repeated names get ``#2``, ``#3``...
+
+    ``specs`` holds spec strings (presets and grids expanded; ``river:``,
+    ``sklearn:`` and ``py:`` name classes), learners, your own River,
+    scikit-learn or plain objects (see :func:`~streamlearn.learn.adapters.adapt`),
+    ``(name, model)`` pairs, or a dict of name to model.
+    """
+    from streamlearn.learn.adapters import adapt
+    from streamlearn.learn.user_specs import build_user_spec, is_user_spec
+
+    built: list[tuple[str, Learner]] = []
+    for given, s in _named(specs):
+        if isinstance(s, str) and is_user_spec(s):
+            learner, name = build_user_spec(s, cast("Task", task))
+            built.append((given or name, learner))
+        elif isinstance(s, str):
+            texts = expand_specs([s])
+            for text in texts:
+                spec = parse_spec(text)
+                name = (
+                    spec.name
+                    if given is None
+                    else given
+                    if len(texts) == 1
+                    else f"{given}/{spec.name}"
+                )
+                built.append((name, build_learner(spec, task)))
+        else:
+            learner, name = adapt(s, cast("Task", task), name=given)
+            built.append((name, learner))
+    models: dict[str, Learner] = {}
+    for name, learner in built:
         unique, i = name, 2
         while unique in models:
             unique, i = f"{name}#{i}", i + 1

@@ -153,7 +153,7 @@ class RiverLearner(Learner):
         for i, (d, yi) in enumerate(zip(dicts, np.asarray(y).tolist(), strict=True)):
             out[i] = output(model.predict_one(d))
             model.learn_one(d, target(yi))
-        self.n_learned += len(X)
+            self.n_learned += 1  # per record: a failure is reported at its record
         return out
 
     def __repr__(self) -> str:

@@ -1,0 +1,123 @@
+"""Prequential evaluation under label delay: predict on arrival, learn and score when the label comes.
+
+With ``delay=N`` (records), the label of record ``i`` arrives right after
+record ``i + N`` has been predicted. So every record is predicted by models
+that have learned the records up to ``i - N - 1``; when its label arrives the
+models learn from it, and the prediction made *at arrival* is scored. With
+``N = 0`` this is plain prequential evaluation (and :class:`Race` is used).
+
+Records whose label has not arrived wait in a pending store of at most ``N``
+records, part of the race's state, so checkpoints hold them and a resumed
+run equals an uninterrupted one. At the end of a bounded stream the last
+``N`` records are still pending: predicted, never scored nor learned.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+import numpy as np
+
+from streamlearn.errors import ConfigError
+from streamlearn.evaluate.race import Race
+from streamlearn.learn.base import Learner
+from streamlearn.summary import LabelCounts
+
+__all__ = ["DelayedRace"]
+
+
+class _Pending:
+    """One record waiting for its label: features, label, and each model's prediction."""
+
+    __slots__ = ("cold", "predictions", "x", "y")
+
+    def __init__(self, x: np.ndarray, y: Any) -> None:
+        self.x = x
+        self.y = y
+        self.predictions: dict[str, Any] = {}
+        self.cold: set[str] = set()
+
+
+class DelayedRace(Race):
+    """A :class:`Race` whose labels arrive ``delay`` records after their features.
+
+    Parameters are those of :class:`Race`, plus ``delay`` (records, >= 1).
+    Every model runs its per-record ``predict_one`` and ``learn_one``; the
+    granularity must be ``record``.
+    """
+
+    def __init__(self, models: dict[str, Learner], *args: Any, delay: int, **kwargs: Any) -> None:
+        super().__init__(models, *args, **kwargs)
+        if delay < 1:
+            raise ConfigError(f"delay must be at least 1 record here, got {delay}")
+        if self.granularity != "record":
+            raise ConfigError("--delay needs --granularity record (each record learned on its own)")
+        self.delay = int(delay)
+        self.pending: deque[_Pending] = deque()
+        self.labelled = 0
+        self.max_pending = 0
+
+    def _learn(self, name: str, model: Learner, item: _Pending) -> None:
+        if self.train_budget is None or model.n_learned < self.train_budget:
+            model.learn_one(item.x, item.y)
+
+    def step(self, X: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
+        """Predict each record of the batch on arrival; learn and score those whose label came."""
+        n = len(y)
+        self.last_failures, self.last_alarms = {}, []
+        models = self.running
+        out: dict[str, np.ndarray] = {
+            name: np.empty(n, dtype=m._prediction_dtype()) for name, m in models.items()
+        }
+        released: list[_Pending] = []
+        for i in range(n):
+            item = _Pending(X[i], y[i])
+            for name, model in models.items():
+                if name in self.failed:
+                    continue
+                try:
+                    if model.n_learned == 0:
+                        item.cold.add(name)
+                    item.predictions[name] = out[name][i] = model.predict_one(X[i])
+                except Exception as exc:
+                    self._fail(name, exc, i)
+            self.pending.append(item)
+            if len(self.pending) > self.delay:
+                old = self.pending.popleft()
+                for name, model in models.items():
+                    if name in self.failed:
+                        continue
+                    try:
+                        self._learn(name, model, old)
+                    except Exception as exc:
+                        self._fail(name, exc, i)
+                released.append(old)
+            self.max_pending = max(self.max_pending, len(self.pending))
+        self._score_released(released)
+        self.batches += 1
+        self.records += n
+        return {k: v for k, v in out.items() if k not in self.failed}
+
+    def _score_released(self, released: list[_Pending]) -> None:
+        if not released:
+            return
+        ys = np.array([r.y for r in released])
+        first = self.labelled + 1
+        for name in self.running:
+            preds = np.array([r.predictions[name] for r in released])
+            cold = sum(name in r.cold for r in released)
+            losses = self.scores[name].update(preds, ys, cold)
+            for record in self.drift[name].update(losses, first):
+                self.last_alarms.append((name, record))
+        self.labelled += len(released)
+
+    def label_counts(self) -> LabelCounts:
+        """Records labelled (learned and scored) and still pending, for the metrics."""
+        return {
+            "delay": self.delay,
+            "labelled": self.labelled,
+            "pending": len(self.pending),
+            "expired": 0,
+            "max_pending": self.max_pending,
+        }

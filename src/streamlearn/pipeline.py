@@ -112,6 +112,11 @@ class Pipeline:
         Labels arrive this many records after their features (``--delay``):
         each record is predicted on arrival and learned and scored when its
         label comes (:mod:`streamlearn.evaluate.delayed`). 0: no delay.
+    per_key, max_keys
+        One race per value of this column (``--per-key``), at most
+        ``max_keys`` keys held (:mod:`streamlearn.evaluate.per_key`).
+    workers
+        Models of a race stepped at once, on threads (``--workers``).
     """
 
     source: Source | SourceSpec | str
@@ -137,6 +142,9 @@ class Pipeline:
     nonfinite: Nonfinite = "dead-letter"
     fail_fast: bool = False
     delay: int = 0
+    per_key: str | None = None
+    max_keys: int = 10_000
+    workers: int = 1
 
     def __post_init__(self) -> None:
         if isinstance(self.source, str):
@@ -149,6 +157,16 @@ class Pipeline:
         check("nonfinite", self.nonfinite, NONFINITE)
         if not isinstance(self.delay, int) or self.delay < 0:
             raise ConfigError(f"--delay must be a number of records >= 0, not {self.delay!r}")
+        if self.max_keys < 1:
+            raise ConfigError(f"--max-keys must be at least 1, not {self.max_keys}")
+        if self.workers < 1:
+            raise ConfigError(f"--workers must be at least 1, not {self.workers}")
+        if self.per_key and self.delay:
+            raise ConfigError("--per-key and --delay do not combine yet")
+        if self.per_key and self.key and self.per_key != self.key:
+            raise ConfigError(
+                f"--per-key {self.per_key} and --key {self.key} name different columns"
+            )
         if self.delay and self.granularity != "record":
             raise ConfigError("--delay needs --granularity record (each record learned on its own)")
         check_unique_ids("step", (s.step_id for s in self.steps))
@@ -232,6 +250,7 @@ def fingerprint(pipeline: Pipeline) -> str:
         pipeline.granularity,
         str(pipeline.train_budget),
         *([f"delay={pipeline.delay}"] if pipeline.delay else []),
+        *([f"per_key={pipeline.per_key},{pipeline.max_keys}"] if pipeline.per_key else []),
         str(pipeline.batch_size),
         str(pipeline.window),
         *[s.step_id for s in pipeline.steps],

@@ -21,6 +21,7 @@ from streamlearn.codecs.layout import Layout
 from streamlearn.codecs.settle import Choices, Settled, settle
 from streamlearn.errors import ConfigError
 from streamlearn.evaluate.delayed import DelayedRace
+from streamlearn.evaluate.per_key import PerKeyRace
 from streamlearn.evaluate.race import Race
 from streamlearn.learn.features import FeatureEncoder, LabelIndex
 from streamlearn.learn.registry import build_models
@@ -69,11 +70,21 @@ class BatchProcessor:
             assert pipeline.task is not None
             models = build_models(pipeline.models, pipeline.task)
             settings = (pipeline.task, pipeline.granularity, pipeline.train_budget, pipeline.window)
-            self.race = (
-                DelayedRace(models, *settings, fail_fast=pipeline.fail_fast, delay=pipeline.delay)
-                if pipeline.delay
-                else Race(models, *settings, fail_fast=pipeline.fail_fast)
-            )
+            fail_fast, workers = pipeline.fail_fast, pipeline.workers
+            if pipeline.delay:
+                self.race = DelayedRace(
+                    models, *settings, fail_fast=fail_fast, workers=workers, delay=pipeline.delay
+                )
+            elif pipeline.per_key:
+                self.race = PerKeyRace(
+                    models,
+                    *settings,
+                    fail_fast=fail_fast,
+                    workers=workers,
+                    max_keys=pipeline.max_keys,
+                )
+            else:
+                self.race = Race(models, *settings, fail_fast=fail_fast, workers=workers)
         self.consumed = 0
         self.predicted = 0
         self.filtered = 0
@@ -97,7 +108,7 @@ class BatchProcessor:
             target=p.target,
             features=p.features,
             categorical=p.categorical,
-            key=p.key,
+            key=p.per_key or p.key,
             types=parse_types(p.types),
             nonfinite=p.nonfinite,
             delimiter=p.delimiter,
@@ -171,13 +182,23 @@ class BatchProcessor:
         assert self.encoder is not None and schema.target is not None
         X = self.encoder.transform(batch.columns, len(batch))
         target = batch.column(schema.target)
-        if self.race.task == "classification":
+        race = self.race
+        if race.task == "classification":
             y = self.labels.encode(target)
-            preds = self.race.step(X, y)
-            result.predictions = {k: self.labels.decode(v) for k, v in preds.items()}
         else:
             y = np.asarray(target, dtype=np.float64)
-            result.predictions = self.race.step(X, y)
+        if isinstance(race, PerKeyRace):
+            per_key = self.pipeline.per_key
+            assert per_key is not None
+            if per_key not in batch.columns:
+                raise ConfigError(f"no column {per_key!r} for --per-key")
+            preds = race.step_keys(X, y, batch.column(per_key))
+        else:
+            preds = race.step(X, y)
+        if race.task == "classification":
+            result.predictions = {k: self.labels.decode(v) for k, v in preds.items()}
+        else:
+            result.predictions = preds
         result.targets = target
         self.predicted += len(batch)
         for name, index in self.race.last_failures.items():
@@ -232,6 +253,9 @@ class BatchProcessor:
         }
         if race is not None:
             out["labels"] = race.label_counts()
+        if isinstance(race, PerKeyRace):
+            out["per_key"] = race.per_key()
+            out["per_key"]["key"] = str(self.pipeline.per_key)
         overflow = self.encoder.overflowed() if self.encoder is not None else {}
         if self.labels.overflowed:
             overflow["(labels)"] = self.labels.overflowed

@@ -17,6 +17,7 @@ __all__ = [
     "LabelCounts",
     "ModelFailure",
     "ModelMetrics",
+    "PerKeyReport",
     "RunSummary",
     "Significance",
     "Standing",
@@ -70,6 +71,20 @@ class LabelCounts(TypedDict):
     expired: int
     #: the most records that waited at once
     max_pending: int
+
+
+class PerKeyReport(TypedDict):
+    """One race per key (``per_key``): each key's figures and the bound on keys."""
+
+    #: the column whose values are the keys
+    key: str
+    keys_held: int
+    #: keys dropped past ``--max-keys`` (least recently seen first)
+    evicted_keys: int
+    #: ``accuracy`` or ``mse``
+    metric: str
+    #: key -> model -> {"predicted", metric}, for the most recently seen keys (up to 1,000)
+    keys: dict[str, dict[str, dict[str, Any]]]
 
 
 class ModelFailure(TypedDict):
@@ -139,6 +154,8 @@ class RunSummary(TypedDict):
     stats: NotRequired[dict[str, Any]]
     #: values that found a full category vocabulary, by column (``(labels)``: class labels)
     category_overflow: NotRequired[dict[str, int]]
+    #: one race per key (``--per-key``)
+    per_key: NotRequired[PerKeyReport]
     #: labels learned, pending and expired (``--delay``)
     labels: NotRequired[LabelCounts]
     interrupted: NotRequired[bool]

@@ -104,6 +104,9 @@ def run_command(p: RunOptions) -> int:
         granularity=p.granularity,  # type: ignore[arg-type]
         train_budget=p.train_budget,
         delay=p.delay,
+        per_key=p.per_key,
+        max_keys=p.max_keys,
+        workers=p.workers,
         window=p.window,
         batch_size=p.batch_size,
         batch_interval=p.batch_interval,

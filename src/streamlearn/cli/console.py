@@ -193,9 +193,36 @@ class ConsoleObserver(Observer):
             f"cold start {summary.get('cold_start', 0):,} | batches {summary['batches']:,} | "
             f"{summary['elapsed_s']:.1f} s | {summary['records_per_s']:,.0f} records/s"
         )
+        _per_key_lines(con, summary)
         labels = summary.get("labels")
         if labels and labels["delay"]:
             con.print(
                 f"labels {labels['delay']:,} records late: {labels['labelled']:,} learned and "
                 f"scored, {labels['pending']:,} still pending, {labels['expired']:,} expired"
             )
+
+
+def _per_key_lines(con: Any, summary: RunSummary) -> None:
+    """The best and worst keys of the champion, for ``--per-key``."""
+    report = summary.get("per_key")
+    champion = summary.get("champion")
+    if not report or not champion:
+        return
+    metric = report["metric"]
+    scored = [
+        (k, m[champion][metric])
+        for k, m in report["keys"].items()
+        if champion in m and m[champion].get(metric) is not None
+    ]
+    if not scored:
+        return
+    scored.sort(key=lambda kv: kv[1], reverse=metric == "accuracy")
+
+    def show(items: list[tuple[str, float]]) -> str:
+        return ", ".join(f"{k} {v:.4g}" for k, v in items)
+
+    con.print(
+        f"per key ({report['key']}, {report['keys_held']:,} held, {report['evicted_keys']:,} "
+        f"evicted), {champion}'s {metric}: best {show(scored[:3])}; worst {show(scored[-3:][::-1])}",
+        markup=False,
+    )

@@ -116,6 +116,9 @@ class RunOptions(SourceOptions):
     batch_interval: float | None = None
     train_budget: int | None = None
     delay: int = 0
+    per_key: str | None = None
+    max_keys: int = 10_000
+    workers: int = 1
     window: int = 1000
     checkpoint: Path | None = None
     checkpoint_every: int = 1

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import logging
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -81,6 +83,11 @@ class Race:
         Stop the run when a learner raises (:class:`ModelFailedError`).
         Otherwise the learner is marked failed where it raised, stops
         predicting, and the others race on (``--fail-fast``).
+    workers
+        Models stepped at once, on threads (``--workers``). Each model only
+        touches its own state, so results equal the sequential run; the
+        speed-up comes from learners that release the GIL (scikit-learn's
+        fits, NumPy), not from pure-Python ones such as River's.
     """
 
     def __init__(
@@ -92,6 +99,7 @@ class Race:
         window: int = 1000,
         fading: float = 0.999,
         fail_fast: bool = False,
+        workers: int = 1,
     ) -> None:
         if not models:
             raise ConfigError("a race needs at least one model")
@@ -99,6 +107,10 @@ class Race:
             raise ConfigError(f"granularity must be one of {', '.join(GRANULARITIES)}")
         if train_budget is not None and train_budget < 0:
             raise ConfigError("train budget must be >= 0")
+        if workers < 1:
+            raise ConfigError(f"--workers must be at least 1, not {workers}")
+        self.workers = int(workers)
+        self._pool: ThreadPoolExecutor | None = None
         for name, model in models.items():
             if model.task != task:
                 raise ConfigError(f"model {name!r} is a {model.task} model, the task is {task}")
@@ -143,13 +155,15 @@ class Race:
         out: dict[str, np.ndarray] = {}
         self.last_failures = {}
         self.last_alarms = []
-        for name, model in self.running.items():
-            learned = model.n_learned
-            try:
-                preds, cold = self._step_one(model, X, y)
-            except Exception as exc:  # one learner's bug must not cost the others' results
-                self._fail(name, exc, min(max(model.n_learned - learned, 0), n - 1))
+        running = self.running
+        learned = {name: model.n_learned for name, model in running.items()}
+        for name, done in self._step_all(running, X, y):
+            if isinstance(done, Exception):  # one learner's bug must not cost the others' results
+                model = running[name]
+                self._fail(name, done, min(max(model.n_learned - learned[name], 0), n - 1))
                 continue
+            preds, cold = done
+            model = running[name]
             self._score(name, preds, y, cold)
             out[name] = preds
             for member, member_preds in getattr(model, "member_predictions", {}).items():
@@ -157,6 +171,29 @@ class Race:
         self.batches += 1
         self.records += n
         return out
+
+    def _step_all(
+        self, running: dict[str, Learner], X: np.ndarray, y: np.ndarray
+    ) -> list[tuple[str, tuple[np.ndarray, int] | Exception]]:
+        """Every running model's step, in model order; on threads with ``workers > 1``."""
+
+        def one(model: Learner) -> tuple[np.ndarray, int] | Exception:
+            try:
+                return self._step_one(model, X, y)
+            except Exception as exc:
+                return exc
+
+        if self.workers == 1 or len(running) < 2:
+            return [(name, one(model)) for name, model in running.items()]
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="race")
+        futures = {name: self._pool.submit(one, model) for name, model in running.items()}
+        return [(name, f.result()) for name, f in futures.items()]
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_pool"] = None  # threads are not state: a restored race makes its own
+        return state
 
     def _score(self, name: str, preds: np.ndarray, y: np.ndarray, cold: int) -> None:
         losses = self.scores[name].update(preds, y, cold)

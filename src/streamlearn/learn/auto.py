@@ -52,14 +52,14 @@ SETTLED = 50.0
 MAX_CHANGES = 1000
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _loss(p: float, y: float, classify: bool) -> float:
     if classify:
         return 1.0 if p != y else 0.0
     return (p - y) * (p - y)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _vote(
     P: np.ndarray, i: int, faded: np.ndarray, norm: float, classify: bool, votes: np.ndarray
 ) -> float:
@@ -99,7 +99,7 @@ def _vote(
     return total / weight if weight > 0.0 else 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _choose(faded: np.ndarray, norm: float, classify: bool, current: np.ndarray) -> None:
     """The leader for the next record; a challenger takes over only when clearly ahead."""
     m = faded.shape[0] - 1
@@ -114,7 +114,7 @@ def _choose(faded: np.ndarray, norm: float, classify: bool, current: np.ndarray)
         current[0] = best
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _select(
     P: np.ndarray,
     y: np.ndarray,
@@ -166,7 +166,7 @@ def _select(
     return found
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _vote_many(
     P: np.ndarray,
     faded: np.ndarray,

@@ -128,7 +128,7 @@ def no_change(task: str = "classification") -> Learner:
     return LastClass() if task == "classification" else LastValue()
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _majority_loop(counts: np.ndarray, best: int, y: np.ndarray) -> tuple[np.ndarray, int]:
     out = np.empty(len(y), dtype=np.int64)
     for i in range(len(y)):

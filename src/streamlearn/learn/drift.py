@@ -29,7 +29,7 @@ from numba import njit
 __all__ = ["PageHinkley", "ph_step"]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def ph_step(v: float, state: np.ndarray, settings: np.ndarray) -> bool:
     """Feed one loss; whether it raises an alarm (the state then starts afresh).
 
@@ -53,7 +53,7 @@ def ph_step(v: float, state: np.ndarray, settings: np.ndarray) -> bool:
     return False
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _page_hinkley(
     x: np.ndarray, state: np.ndarray, settings: np.ndarray, alarms: np.ndarray
 ) -> int:

@@ -39,7 +39,7 @@ Layout = tuple[Any, ...]
 State = tuple[Any, ...]
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, nogil=True, inline="always")
 def _mix(h: np.uint64) -> np.uint64:
     # splitmix64 finaliser: FNV alone leaves the low bits poorly mixed
     h ^= h >> np.uint64(30)
@@ -50,7 +50,7 @@ def _mix(h: np.uint64) -> np.uint64:
     return h
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _cells(x: np.ndarray, layout: Layout, state: State, cells: np.ndarray) -> None:
     """The table bucket of ``x``'s cell in every expert's grid, written to ``cells``."""
     num_idx, cat_idx, num_mask, cat_mask, bins, clip, offsets, sizes, _ = layout
@@ -77,7 +77,7 @@ def _cells(x: np.ndarray, layout: Layout, state: State, cells: np.ndarray) -> No
         cells[e] = offsets[e] + np.int64((_mix(h) >> np.uint64(1)) % np.uint64(sizes[e]))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _score_row(cells: np.ndarray, state: State, alpha: float) -> int:
     """Most probable class under the product of the experts (-1 before any class)."""
     counts, totals, class_counts = state[3], state[4], state[5]
@@ -103,7 +103,7 @@ def _score_row(cells: np.ndarray, state: State, alpha: float) -> int:
     return best
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _halve(counts: np.ndarray, totals: np.ndarray, row: int) -> None:
     total = 0
     for c in range(counts.shape[1]):
@@ -112,7 +112,7 @@ def _halve(counts: np.ndarray, totals: np.ndarray, row: int) -> None:
     totals[row] = total
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _learn_row(x: np.ndarray, label: int, cells: np.ndarray, layout: Layout, state: State) -> None:
     num_idx, half_life = layout[0], layout[8]
     mean, m2, seen, counts, totals, class_counts, clock = state
@@ -140,7 +140,7 @@ def _learn_row(x: np.ndarray, label: int, cells: np.ndarray, layout: Layout, sta
             class_counts[c] = (class_counts[c] + 1) // 2
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def predict_kernel(
     X: np.ndarray, layout: Layout, state: State, alpha: float, out: np.ndarray
 ) -> None:
@@ -150,7 +150,7 @@ def predict_kernel(
         out[i] = _score_row(cells, state, alpha)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def learn_kernel(X: np.ndarray, y: np.ndarray, layout: Layout, state: State) -> int:
     """Learn every row whose label fits the table; returns how many did not."""
     cells = np.empty(len(layout[4]), dtype=np.int64)
@@ -165,7 +165,7 @@ def learn_kernel(X: np.ndarray, y: np.ndarray, layout: Layout, state: State) -> 
     return skipped
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def test_then_train_kernel(
     X: np.ndarray, y: np.ndarray, layout: Layout, state: State, alpha: float, out: np.ndarray
 ) -> int:

@@ -28,7 +28,7 @@ __all__ = [
 OK, CAPPED, SKIPPED = 0, 1, 2
 
 
-@njit(cache=True, fastmath=False)
+@njit(cache=True, nogil=True, fastmath=False)
 def _fill_z(z: np.ndarray, x: np.ndarray, fit_intercept: bool) -> None:
     if fit_intercept:
         z[0] = 1.0
@@ -39,7 +39,7 @@ def _fill_z(z: np.ndarray, x: np.ndarray, fit_intercept: bool) -> None:
             z[j] = x[j]
 
 
-@njit(cache=True, fastmath=False)
+@njit(cache=True, nogil=True, fastmath=False)
 def _predict(beta: np.ndarray, z: np.ndarray) -> float:
     s = 0.0
     for j in range(z.shape[0]):
@@ -47,7 +47,7 @@ def _predict(beta: np.ndarray, z: np.ndarray) -> float:
     return s
 
 
-@njit(cache=True, fastmath=False)
+@njit(cache=True, nogil=True, fastmath=False)
 def _step(
     beta: np.ndarray,
     V: np.ndarray,
@@ -114,14 +114,14 @@ def _step(
     return pred, e, OK
 
 
-@njit(cache=True, fastmath=False)
+@njit(cache=True, nogil=True, fastmath=False)
 def predict_kernel(beta: np.ndarray, x: np.ndarray, fit_intercept: bool) -> float:
     z = np.empty(beta.shape[0])
     _fill_z(z, x, fit_intercept)
     return _predict(beta, z)
 
 
-@njit(cache=True, fastmath=False)
+@njit(cache=True, nogil=True, fastmath=False)
 def predict_many_kernel(
     beta: np.ndarray, X: np.ndarray, fit_intercept: bool, out: np.ndarray
 ) -> None:
@@ -131,7 +131,7 @@ def predict_many_kernel(
         out[r] = _predict(beta, z)
 
 
-@njit(cache=True, fastmath=False)
+@njit(cache=True, nogil=True, fastmath=False)
 def learn_kernel(
     beta: np.ndarray,
     V: np.ndarray,
@@ -149,7 +149,7 @@ def learn_kernel(
     return _step(beta, V, z, y, nu, cap, u, course)
 
 
-@njit(cache=True, fastmath=False)
+@njit(cache=True, nogil=True, fastmath=False)
 def prequential_kernel(
     beta: np.ndarray,
     V: np.ndarray,

@@ -28,7 +28,7 @@ __all__ = ["MixedNaiveBayes"]
 _LOG_2PI = math.log(2.0 * math.pi)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _scores(x: np.ndarray, layout: Any, state: Any, s: np.ndarray) -> int:
     num_idx, cat_idx, table, alpha = layout
     _, m2, seen, cnt, mu, ss, tab, used = state
@@ -55,7 +55,7 @@ def _scores(x: np.ndarray, layout: Any, state: Any, s: np.ndarray) -> int:
     return at
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _learn(x: np.ndarray, y: int, layout: Any, state: Any) -> None:
     num_idx, cat_idx, table, _ = layout
     mean, m2, seen, cnt, mu, ss, tab, used = state
@@ -76,20 +76,20 @@ def _learn(x: np.ndarray, y: int, layout: Any, state: Any) -> None:
     scaler_learn(x, num_idx, mean, m2, seen)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _predict_kernel(X: np.ndarray, layout: Any, state: Any, out: np.ndarray) -> None:
     s = np.empty(state[3].shape[0])
     for r in range(X.shape[0]):
         out[r] = _scores(X[r], layout, state, s)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _learn_kernel(X: np.ndarray, y: np.ndarray, layout: Any, state: Any) -> None:
     for r in range(X.shape[0]):
         _learn(X[r], y[r], layout, state)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _test_then_train_kernel(
     X: np.ndarray, y: np.ndarray, layout: Any, state: Any, out: np.ndarray
 ) -> None:

@@ -27,7 +27,7 @@ from streamlearn.learn.compiled.rows import scaler_learn, standardise
 __all__ = ["KNNClassifier", "KNNRegressor"]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _neighbours(
     x: np.ndarray, layout: Any, state: Any, near: np.ndarray, dist: np.ndarray, work: Any
 ) -> int:
@@ -68,7 +68,7 @@ def _neighbours(
     return found
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _remember(x: np.ndarray, y: float, layout: Any, state: Any, z: np.ndarray) -> None:
     num_idx, cat_idx = layout[0], layout[1]
     mean, m2, seen, Z, C, targets, ring = state[:7]
@@ -84,7 +84,7 @@ def _remember(x: np.ndarray, y: float, layout: Any, state: Any, z: np.ndarray) -
     scaler_learn(x, num_idx, mean, m2, seen)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _classify(
     x: np.ndarray, layout: Any, state: Any, near: np.ndarray, dist: np.ndarray, work: Any
 ) -> int:
@@ -103,7 +103,7 @@ def _classify(
     return at
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _regress(
     x: np.ndarray, layout: Any, state: Any, near: np.ndarray, dist: np.ndarray, work: Any
 ) -> float:
@@ -116,7 +116,7 @@ def _regress(
     return total / found
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _run(
     X: np.ndarray,
     y: np.ndarray,

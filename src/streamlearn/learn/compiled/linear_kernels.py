@@ -44,14 +44,14 @@ Layout = tuple[Any, ...]
 State = tuple[Any, ...]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _features(x: np.ndarray, layout: Layout, state: State, z: np.ndarray, idx: np.ndarray) -> None:
     num_idx, cat_idx, table = layout[0], layout[1], layout[2]
     standardise(x, num_idx, state[0], state[1], state[2], z)
     buckets(x, cat_idx, table, num_idx.shape[0], idx)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _scores(
     W: np.ndarray, z: np.ndarray, idx: np.ndarray, counts: np.ndarray, s: np.ndarray
 ) -> None:
@@ -68,7 +68,7 @@ def _scores(
         s[c] = v
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _argmax(s: np.ndarray) -> int:
     best, at = -np.inf, -1
     for c in range(s.shape[0]):
@@ -77,7 +77,7 @@ def _argmax(s: np.ndarray) -> int:
     return at
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _class_step(
     W: np.ndarray,
     G: np.ndarray,
@@ -106,7 +106,7 @@ def _class_step(
             W[row, c] -= rate * grad
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _classify_row(
     x: np.ndarray, layout: Layout, state: State, z: np.ndarray, idx: np.ndarray, s: np.ndarray
 ) -> int:
@@ -115,7 +115,7 @@ def _classify_row(
     return _argmax(s)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _learn_class_row(
     x: np.ndarray,
     y: int,
@@ -160,7 +160,7 @@ def _learn_class_row(
     scaler_learn(x, layout[0], state[0], state[1], state[2])
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def classifier_predict(X: np.ndarray, layout: Layout, state: State, out: np.ndarray) -> None:
     z = np.empty(layout[0].shape[0])
     idx = np.empty(layout[1].shape[0], dtype=np.int64)
@@ -169,7 +169,7 @@ def classifier_predict(X: np.ndarray, layout: Layout, state: State, out: np.ndar
         out[r] = _classify_row(X[r], layout, state, z, idx, s)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def classifier_learn(X: np.ndarray, y: np.ndarray, layout: Layout, state: State) -> None:
     z = np.empty(layout[0].shape[0])
     idx = np.empty(layout[1].shape[0], dtype=np.int64)
@@ -178,7 +178,7 @@ def classifier_learn(X: np.ndarray, y: np.ndarray, layout: Layout, state: State)
         _learn_class_row(X[r], y[r], layout, state, z, idx, s)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def classifier_test_then_train(
     X: np.ndarray, y: np.ndarray, layout: Layout, state: State, out: np.ndarray
 ) -> None:
@@ -191,7 +191,7 @@ def classifier_test_then_train(
 
 
 # -- regression ----------------------------------------------------------------------------
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _raw(w: np.ndarray, z: np.ndarray, idx: np.ndarray) -> float:
     v = w[w.shape[0] - 1]
     for a in range(z.shape[0]):
@@ -201,7 +201,7 @@ def _raw(w: np.ndarray, z: np.ndarray, idx: np.ndarray) -> float:
     return v
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _target_scale(ystats: np.ndarray) -> tuple[float, float]:
     """Mean and standard deviation of the targets so far (1 until two are seen)."""
     n, mean, m2 = ystats[0], ystats[1], ystats[2]
@@ -209,7 +209,7 @@ def _target_scale(ystats: np.ndarray) -> tuple[float, float]:
     return mean, sd
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _regress_row(
     x: np.ndarray, layout: Layout, state: State, z: np.ndarray, idx: np.ndarray
 ) -> float:
@@ -218,7 +218,7 @@ def _regress_row(
     return mean + sd * _raw(state[3], z, idx)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _learn_value_row(
     x: np.ndarray, y: float, layout: Layout, state: State, z: np.ndarray, idx: np.ndarray
 ) -> None:
@@ -262,7 +262,7 @@ def _learn_value_row(
     scaler_learn(x, layout[0], state[0], state[1], state[2])
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def regressor_predict(X: np.ndarray, layout: Layout, state: State, out: np.ndarray) -> None:
     z = np.empty(layout[0].shape[0])
     idx = np.empty(layout[1].shape[0], dtype=np.int64)
@@ -270,7 +270,7 @@ def regressor_predict(X: np.ndarray, layout: Layout, state: State, out: np.ndarr
         out[r] = _regress_row(X[r], layout, state, z, idx)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def regressor_learn(X: np.ndarray, y: np.ndarray, layout: Layout, state: State) -> None:
     z = np.empty(layout[0].shape[0])
     idx = np.empty(layout[1].shape[0], dtype=np.int64)
@@ -278,7 +278,7 @@ def regressor_learn(X: np.ndarray, y: np.ndarray, layout: Layout, state: State) 
         _learn_value_row(X[r], y[r], layout, state, z, idx)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def regressor_test_then_train(
     X: np.ndarray, y: np.ndarray, layout: Layout, state: State, out: np.ndarray
 ) -> None:

@@ -31,7 +31,7 @@ from streamlearn.learn.rls_kernels import CAPPED, SKIPPED, _predict, _step
 __all__ = ["RFFRegressor"]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _expand(x: np.ndarray, layout: Any, state: Any, f: np.ndarray) -> None:
     num_idx, freq, phase, jfreq, jphase = layout[0], layout[1], layout[2], layout[3], layout[4]
     dn, per = num_idx.shape[0], freq.shape[1]
@@ -51,7 +51,7 @@ def _expand(x: np.ndarray, layout: Any, state: Any, f: np.ndarray) -> None:
         at += 1
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _run(
     X: np.ndarray,
     y: np.ndarray,

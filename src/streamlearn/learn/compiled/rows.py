@@ -29,7 +29,7 @@ _TINY_VAR = 1e-12
 CLIP = 8.0
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, nogil=True, inline="always")
 def bucket(column: int, code: float, table: int) -> int:
     """The hashed bucket of category ``code`` of categorical column ``column``."""
     if not math.isfinite(code):
@@ -42,7 +42,7 @@ def bucket(column: int, code: float, table: int) -> int:
     return int(h % np.uint64(table))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def standardise(
     x: np.ndarray,
     num_idx: np.ndarray,
@@ -63,7 +63,7 @@ def standardise(
         z[a] = min(max(s, -CLIP), CLIP)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def scaler_learn(
     x: np.ndarray, num_idx: np.ndarray, mean: np.ndarray, m2: np.ndarray, seen: np.ndarray
 ) -> None:
@@ -78,7 +78,7 @@ def scaler_learn(
         m2[a] += d * (v - mean[a])
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def buckets(x: np.ndarray, cat_idx: np.ndarray, table: int, offset: int, out: np.ndarray) -> None:
     """``out[k]`` = ``offset`` + the bucket of categorical column ``cat_idx[k]``."""
     for k in range(cat_idx.shape[0]):

@@ -1,0 +1,133 @@
+"""One race per key: every sensor, user or device gets its own models.
+
+:class:`PerKeyRace` keeps a :class:`~streamlearn.evaluate.race.Race` per key,
+built from fresh clones of the models the first time the key appears. Each
+batch is grouped by key once (a sort, not a loop per record); each key's race
+then runs its records in stream order, prequentially, so a key's models see
+only that key's records. Overall figures score every record's prediction in
+stream order, as one race would; per-key figures are each key's race's own.
+
+Keys are bounded: past ``max_keys`` the key unseen for longest is evicted
+(counted in ``evicted_keys``); if it comes back, it starts afresh. The whole
+structure is pickled with checkpoints, so a resumed run is exact.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from streamlearn.errors import ConfigError
+from streamlearn.evaluate.race import Race
+from streamlearn.learn.base import Learner
+from streamlearn.summary import PerKeyReport
+
+__all__ = ["PER_KEY_REPORTED", "PerKeyRace"]
+
+#: keys listed one by one in the metrics JSON (the most recently seen)
+PER_KEY_REPORTED = 1000
+
+
+class PerKeyRace(Race):
+    """A race per key, scored overall and per key (see the module doc).
+
+    Parameters are those of :class:`Race`, plus ``max_keys``.
+    """
+
+    def __init__(
+        self, models: dict[str, Learner], *args: Any, max_keys: int = 10_000, **kwargs: Any
+    ) -> None:
+        super().__init__(models, *args, **kwargs)
+        if max_keys < 1:
+            raise ConfigError(f"--max-keys must be at least 1, not {max_keys}")
+        self.max_keys = int(max_keys)
+        self.keyed: OrderedDict[Any, Race] = OrderedDict()
+        self.evicted = 0
+        # one thread per key's race: keys are many, and their races small
+        self._settings = (args, {**kwargs, "workers": 1})
+        self._features: tuple[tuple[str, ...], np.ndarray] | None = None
+
+    def set_features(self, names: tuple[str, ...], categorical: np.ndarray) -> None:
+        super().set_features(names, categorical)
+        self._features = (names, categorical)
+
+    def _race_of(self, key: Any) -> Race:
+        race = self.keyed.get(key)
+        if race is not None:
+            self.keyed.move_to_end(key)
+            return race
+        args, kwargs = self._settings
+        race = Race({n: m.clone() for n, m in self.models.items()}, *args, **kwargs)
+        if self._features is not None:
+            race.set_features(*self._features)
+        for name in self.failed:  # a model that failed anywhere is out of every race
+            race.failed[name] = self.failed[name]
+        self.keyed[key] = race
+        while len(self.keyed) > self.max_keys:
+            self.keyed.popitem(last=False)
+            self.evicted += 1
+        return race
+
+    def step_keys(self, X: np.ndarray, y: np.ndarray, keys: np.ndarray) -> dict[str, np.ndarray]:
+        """Each key's records through its own race; predictions in stream order, by model."""
+        n = len(y)
+        self.last_failures, self.last_alarms = {}, []
+        codes, uniques = pd.factorize(np.asarray(keys, dtype=object), use_na_sentinel=False)
+        order = np.argsort(codes, kind="stable")
+        cuts = np.searchsorted(codes[order], np.arange(len(uniques) + 1)).tolist()
+        names = list(self.running)
+        out: dict[str, np.ndarray] = {
+            name: np.empty(n, dtype=self.models[name]._prediction_dtype()) for name in names
+        }
+        cold = dict.fromkeys(names, 0)
+        for g, key in enumerate(uniques.tolist()):
+            rows = order[cuts[g] : cuts[g + 1]]
+            race = self._race_of(key)
+            before = {name: race.scores[name].cold_start for name in names}
+            preds = race.step(X[rows], y[rows])
+            for name, index in race.last_failures.items():
+                if name not in self.failed:
+                    self._fail_at(name, race.failed[name], int(rows[index]))
+            for name in names:
+                if name in preds:
+                    out[name][rows] = preds[name]
+                    cold[name] += race.scores[name].cold_start - before[name]
+        for name in names:
+            if name not in self.failed:
+                self._score(name, out[name], y, cold[name])
+        self.batches += 1
+        self.records += n
+        return {k: v for k, v in out.items() if k not in self.failed}
+
+    def step(self, X: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
+        raise ConfigError("a per-key race needs each record's key: use step_keys")
+
+    def _fail_at(self, name: str, failure: Any, row: int) -> None:
+        failure = dict(failure)
+        failure["record"] = self.records + row + 1
+        self.failed[name] = failure  # type: ignore[assignment]
+        self.last_failures[name] = row
+        for race in self.keyed.values():
+            race.failed.setdefault(name, self.failed[name])
+
+    def per_key(self, limit: int = PER_KEY_REPORTED) -> PerKeyReport:
+        """Figures of each key's race (the ``limit`` most recently seen keys), and counts."""
+        metric = "accuracy" if self.task == "classification" else "mse"
+        listed = list(self.keyed.items())[-limit:]
+        keys: dict[str, dict[str, Any]] = {}
+        for key, race in listed:
+            keys[str(key)] = {
+                name: {"predicted": s.predicted, metric: s.to_dict().get(metric)}
+                for name, s in race.scores.items()
+                if name in self.models
+            }
+        return {
+            "key": "",
+            "keys_held": len(self.keyed),
+            "evicted_keys": self.evicted,
+            "metric": metric,
+            "keys": keys,
+        }

@@ -87,6 +87,7 @@ class BatchProcessor:
                 self.race = Race(models, *settings, fail_fast=fail_fast, workers=workers)
         self.consumed = 0
         self.predicted = 0
+        self.served = 0  # predicted without a label: neither learned nor scored
         self.filtered = 0
         self.dead = 0
         self.batches = 0
@@ -183,18 +184,24 @@ class BatchProcessor:
         X = self.encoder.transform(batch.columns, len(batch))
         target = batch.column(schema.target)
         race = self.race
+        # a record without its label (null, empty) is served: predicted, not learned nor scored
         if race.task == "classification":
-            y = self.labels.encode(target)
+            labelled = np.asarray([v is not None and v != "" for v in target.tolist()], bool)
+            y = np.full(len(target), -1, dtype=np.int64)
+            y[labelled] = self.labels.encode(target[labelled])
         else:
             y = np.asarray(target, dtype=np.float64)
+            labelled = ~np.isnan(y)
+        mask = None if labelled.all() else labelled
+        self.served += len(y) - int(labelled.sum())
         if isinstance(race, PerKeyRace):
             per_key = self.pipeline.per_key
             assert per_key is not None
             if per_key not in batch.columns:
                 raise ConfigError(f"no column {per_key!r} for --per-key")
-            preds = race.step_keys(X, y, batch.column(per_key))
+            preds = race.step_keys(X, y, batch.column(per_key), mask)
         else:
-            preds = race.step(X, y)
+            preds = race.step(X, y, mask)
         if race.task == "classification":
             result.predictions = {k: self.labels.decode(v) for k, v in preds.items()}
         else:
@@ -253,6 +260,7 @@ class BatchProcessor:
         }
         if race is not None:
             out["labels"] = race.label_counts()
+            out["labels"]["unlabelled"] = self.served
         if isinstance(race, PerKeyRace):
             out["per_key"] = race.per_key()
             out["per_key"]["key"] = str(self.pipeline.per_key)
@@ -277,6 +285,7 @@ class BatchProcessor:
             "race": self.race,
             "steps": [s.snapshot() for s in self.steps],
             "counters": (self.consumed, self.predicted, self.filtered, self.dead, self.batches),
+            "served": self.served,
         }
         return pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
 
@@ -297,3 +306,4 @@ class BatchProcessor:
         for step, s in zip(self.steps, state["steps"], strict=True):
             step.restore(s)
         self.consumed, self.predicted, self.filtered, self.dead, self.batches = state["counters"]
+        self.served = state.get("served", 0)

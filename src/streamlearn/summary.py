@@ -71,6 +71,8 @@ class LabelCounts(TypedDict):
     expired: int
     #: the most records that waited at once
     max_pending: int
+    #: records that came without a label (null or empty): served, neither learned nor scored
+    unlabelled: NotRequired[int]
 
 
 class PerKeyReport(TypedDict):

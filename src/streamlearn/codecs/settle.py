@@ -23,7 +23,7 @@ from streamlearn.codecs.infer import (
     literal_width,
 )
 from streamlearn.codecs.layout import Layout, rows_of, sniff_layout
-from streamlearn.records.schema import HHAR_COLUMNS, Schema, literal_schema
+from streamlearn.records.schema import HHAR_COLUMNS, Field, Schema, literal_schema
 from streamlearn.types import FieldKind, Nonfinite
 
 __all__ = ["Choices", "Settled", "settle"]
@@ -98,6 +98,16 @@ def _base(
     return None
 
 
+def _served(schema: Schema) -> tuple[Field, ...]:
+    """The fields, with a text or number target made optional: a record without its label
+    is served (predicted, neither learned nor scored), not dead-lettered. Integer labels
+    stay required: as optional they would decode as floats."""
+    return tuple(
+        replace(f, optional=True) if f.name == schema.target and f.kind in ("str", "float") else f
+        for f in schema.fields
+    )
+
+
 def settle(
     format: str,
     sample: Sequence[bytes],
@@ -156,6 +166,7 @@ def settle(
         nonfinite=choices.nonfinite,
         keep=tuple(c for c in choices.keep if c in schema.names),  # not columns a step makes
         decode_all=choices.decode_all,
+        fields=_served(schema),
     )
     schema.__post_init__()
     options = {"delimiter": cut.delimiter} if format == "csv" and cut is not None else {}

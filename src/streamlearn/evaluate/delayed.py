@@ -62,8 +62,13 @@ class DelayedRace(Race):
         if self.train_budget is None or model.n_learned < self.train_budget:
             model.learn_one(item.x, item.y)
 
-    def step(self, X: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
-        """Predict each record of the batch on arrival; learn and score those whose label came."""
+    def step(
+        self, X: np.ndarray, y: np.ndarray, labelled: np.ndarray | None = None
+    ) -> dict[str, np.ndarray]:
+        """Predict each record of the batch on arrival; learn and score those whose label came.
+
+        A record without a label (``labelled`` false) is predicted only: it never waits.
+        """
         n = len(y)
         self.last_failures, self.last_alarms = {}, []
         models = self.running
@@ -82,6 +87,8 @@ class DelayedRace(Race):
                     item.predictions[name] = out[name][i] = model.predict_one(X[i])
                 except Exception as exc:
                     self._fail(name, exc, i)
+            if labelled is not None and not labelled[i]:
+                continue  # served: nothing will come to learn from
             self.pending.append(item)
             if len(self.pending) > self.delay:
                 old = self.pending.popleft()

@@ -71,7 +71,13 @@ class PerKeyRace(Race):
             self.evicted += 1
         return race
 
-    def step_keys(self, X: np.ndarray, y: np.ndarray, keys: np.ndarray) -> dict[str, np.ndarray]:
+    def step_keys(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        keys: np.ndarray,
+        labelled: np.ndarray | None = None,
+    ) -> dict[str, np.ndarray]:
         """Each key's records through its own race; predictions in stream order, by model."""
         n = len(y)
         self.last_failures, self.last_alarms = {}, []
@@ -87,7 +93,7 @@ class PerKeyRace(Race):
             rows = order[cuts[g] : cuts[g + 1]]
             race = self._race_of(key)
             before = {name: race.scores[name].cold_start for name in names}
-            preds = race.step(X[rows], y[rows])
+            preds = race.step(X[rows], y[rows], None if labelled is None else labelled[rows])
             for name, index in race.last_failures.items():
                 if name not in self.failed:
                     self._fail_at(name, race.failed[name], int(rows[index]))
@@ -95,14 +101,17 @@ class PerKeyRace(Race):
                 if name in preds:
                     out[name][rows] = preds[name]
                     cold[name] += race.scores[name].cold_start - before[name]
+        scored = slice(None) if labelled is None else labelled
         for name in names:
             if name not in self.failed:
-                self._score(name, out[name], y, cold[name])
+                self._score(name, out[name][scored], y[scored], cold[name])
         self.batches += 1
         self.records += n
         return {k: v for k, v in out.items() if k not in self.failed}
 
-    def step(self, X: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
+    def step(
+        self, X: np.ndarray, y: np.ndarray, labelled: np.ndarray | None = None
+    ) -> dict[str, np.ndarray]:
         raise ConfigError("a per-key race needs each record's key: use step_keys")
 
     def _fail_at(self, name: str, failure: Any, row: int) -> None:

@@ -8,6 +8,7 @@ stood before the batch, then learned.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 from concurrent.futures import ThreadPoolExecutor
@@ -149,8 +150,16 @@ class Race:
             return n
         return max(0, min(n, self.train_budget - model.n_learned))
 
-    def step(self, X: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
-        """Predict then learn one batch with every model; returns predictions by name."""
+    def step(
+        self, X: np.ndarray, y: np.ndarray, labelled: np.ndarray | None = None
+    ) -> dict[str, np.ndarray]:
+        """Predict then learn one batch with every model; returns predictions by name.
+
+        ``labelled`` marks the records that have a label; the others are only
+        predicted (served), never learned nor scored.
+        """
+        if labelled is not None and not labelled.all():
+            return self._step_served(X, y, labelled)
         n = len(y)
         out: dict[str, np.ndarray] = {}
         self.last_failures = {}
@@ -171,6 +180,38 @@ class Race:
         self.batches += 1
         self.records += n
         return out
+
+    def _step_served(
+        self, X: np.ndarray, y: np.ndarray, labelled: np.ndarray
+    ) -> dict[str, np.ndarray]:
+        """A batch with unlabelled records: runs of labelled ones race, the others are predicted."""
+        n = len(y)
+        out: dict[str, np.ndarray] = {
+            name: np.empty(n, dtype=m._prediction_dtype()) for name, m in self.running.items()
+        }
+        cuts = np.flatnonzero(np.diff(labelled.astype(np.int8))) + 1
+        bounds = [0, *cuts.tolist(), n]
+        records, batches, alarms, failures = self.records, self.batches, [], {}
+        for a, b in itertools.pairwise(bounds):
+            if labelled[a]:
+                part = self.step(X[a:b], y[a:b])
+                self.batches = batches  # one batch, however many runs it holds
+                alarms.extend(self.last_alarms)
+                failures.update({k: a + i for k, i in self.last_failures.items()})
+                for name, preds in part.items():
+                    out[name][a:b] = preds
+            else:
+                for name, model in self.running.items():
+                    try:
+                        out[name][a:b] = model.predict_many(X[a:b])
+                    except Exception as exc:
+                        self._fail(name, exc, 0)  # self.records is where this run starts
+                        failures[name] = a
+                self.records += b - a
+        self.last_alarms, self.last_failures = alarms, failures
+        self.records = records + n
+        self.batches = batches + 1
+        return {k: v for k, v in out.items() if k not in self.failed}
 
     def _step_all(
         self, running: dict[str, Learner], X: np.ndarray, y: np.ndarray

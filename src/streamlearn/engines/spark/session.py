@@ -17,7 +17,7 @@ from typing import Any
 
 from streamlearn.errors import ConfigError
 
-__all__ = ["cores_of", "get_session", "kafka_connector_available"]
+__all__ = ["cores_of", "get_session", "kafka_connector_available", "package_zip"]
 
 _LOG4J = """\
 rootLogger.level = error
@@ -94,10 +94,14 @@ def get_session(master: str = "local[2]", conf: dict[str, Any] | None = None) ->
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    known = os.environ.get("PYTHONPATH", "").split(os.pathsep)
     if master.startswith("local"):
-        known = os.environ.get("PYTHONPATH", "").split(os.pathsep)
         extra = [p for p in _user_paths() if p not in known]
-        os.environ["PYTHONPATH"] = os.pathsep.join([*extra, *(k for k in known if k)])
+    else:
+        # the Python workers Spark starts on this machine (a data source's planner) may not
+        # have streamlearn either: they inherit the JVM's PYTHONPATH, executors get addPyFile
+        extra = [p for p in (package_zip(),) if p not in known]
+    os.environ["PYTHONPATH"] = os.pathsep.join([*extra, *(k for k in known if k)])
     quiet = os.environ.get("PYTHONWARNINGS", "")
     if _QUIET_PYTHON not in quiet:
         os.environ["PYTHONWARNINGS"] = f"{quiet},{_QUIET_PYTHON}" if quiet else _QUIET_PYTHON
@@ -129,8 +133,33 @@ def get_session(master: str = "local[2]", conf: dict[str, Any] | None = None) ->
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
+    if not master.startswith("local"):
+        # executors of a cluster may not have streamlearn installed: ship this one
+        spark.sparkContext.addPyFile(package_zip())
     _register(spark)
     return spark
+
+
+def package_zip() -> str:
+    """This streamlearn package as a zip for ``addPyFile`` (built once per process)."""
+    global _ZIP
+    if _ZIP is None or not Path(_ZIP).exists():
+        import zipfile
+
+        import streamlearn
+
+        root = Path(streamlearn.__file__).parent
+        folder = Path(tempfile.mkdtemp(prefix="streamlearn-ship-"))
+        path = folder / "streamlearn.zip"
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+            for f in sorted(root.rglob("*")):
+                if f.is_file() and "__pycache__" not in f.parts and f.suffix != ".pyc":
+                    z.write(f, Path("streamlearn") / f.relative_to(root))
+        _ZIP = str(path)
+    return _ZIP
+
+
+_ZIP: str | None = None
 
 
 def _register(spark: Any) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["cli", "kill_when", "metrics", "start_cli", "write_topic"]
+__all__ = ["cli", "kill_when", "metrics", "start_cli", "uninterrupted_and_resumed", "write_topic"]
 
 
 def cli(
@@ -51,6 +51,36 @@ def kill_when(
     proc.send_signal(sig)
     proc.communicate(timeout=60)
     return True
+
+
+def uninterrupted_and_resumed(
+    args: Sequence[str],
+    cwd: Path,
+    kill_after_s: Sequence[float],
+    env: dict[str, str] | None = None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Metrics of ``streamlearn ARGS`` run whole, and of the same run SIGKILLed after each of
+    ``kill_after_s`` seconds and resumed from its checkpoint until it completes."""
+
+    def go(*extra: str) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "streamlearn", *args, *extra],
+            cwd=cwd,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+
+    whole = go("--metrics-json", "whole.json")
+    assert whole.wait(600) == 0, whole.stderr.read() if whole.stderr else ""
+    for wait in kill_after_s:
+        p = go("--checkpoint", "ck", "--metrics-json", "resumed.json")
+        time.sleep(wait)
+        p.send_signal(signal.SIGKILL)
+        p.wait(60)
+    last = go("--checkpoint", "ck", "--metrics-json", "resumed.json")
+    assert last.wait(600) == 0, last.stderr.read() if last.stderr else ""
+    return metrics(cwd / "whole.json"), metrics(cwd / "resumed.json")
 
 
 def metrics(path: str | Path) -> dict[str, Any]:

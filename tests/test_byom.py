@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +12,7 @@ import numpy as np
 import orjson
 import pytest
 
+from helpers import uninterrupted_and_resumed
 from streamlearn import Pipeline, run
 from streamlearn.errors import ConfigError
 from streamlearn.testing import ListSink, MemorySource
@@ -324,28 +323,7 @@ def test_user_models_survive_sigkill_and_resume_exactly(tmp_path: Path, spec: st
         "500",
         "--quiet",
     ]
-
-    def go(*extra: str) -> subprocess.Popen[str]:
-        return subprocess.Popen(
-            [sys.executable, "-m", "streamlearn", *args, *extra],
-            cwd=tmp_path,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-
-    whole = go("--metrics-json", "whole.json")
-    assert whole.wait(600) == 0, whole.stderr.read() if whole.stderr else ""
-    for kill_after in (2.5, 4.0):
-        p = go("--checkpoint", "ck", "--metrics-json", "resumed.json")
-        time.sleep(kill_after)
-        p.send_signal(signal.SIGKILL)
-        p.wait(60)
-    last = go("--checkpoint", "ck", "--metrics-json", "resumed.json")
-    assert last.wait(600) == 0, last.stderr.read() if last.stderr else ""
-    a = orjson.loads((tmp_path / "whole.json").read_bytes())
-    b = orjson.loads((tmp_path / "resumed.json").read_bytes())
+    a, b = uninterrupted_and_resumed(args, tmp_path, [2.5, 4.0], env)
     for name in (spec, "rls"):
         assert b["models"][name]["predicted"] == 60000
         assert b["models"][name]["mse"] == a["models"][name]["mse"]

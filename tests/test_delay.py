@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import ast
 import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
-import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from helpers import uninterrupted_and_resumed
 from streamlearn import Pipeline, run
 from streamlearn.errors import ConfigError
 from streamlearn.learn.registry import build_models
@@ -163,27 +159,8 @@ def test_sigkill_three_times_then_resume_equals_the_uninterrupted_run(tmp_path: 
         "1000",
         "--quiet",
     ]
-
-    def go(*extra: str) -> subprocess.Popen[bytes]:
-        return subprocess.Popen(
-            [sys.executable, "-m", "streamlearn", *args, *extra],
-            cwd=tmp_path,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-
-    whole = go("--metrics-json", "whole.json")
-    assert whole.wait(600) == 0
     rng = np.random.default_rng(int.from_bytes(os.urandom(4), "little"))
-    for _ in range(3):
-        p = go("--checkpoint", "ck", "--metrics-json", "resumed.json")
-        time.sleep(float(rng.uniform(2.0, 4.0)))
-        p.send_signal(signal.SIGKILL)
-        p.wait(60)
-    last = go("--checkpoint", "ck", "--metrics-json", "resumed.json")
-    assert last.wait(600) == 0
-    a = orjson.loads((tmp_path / "whole.json").read_bytes())
-    b = orjson.loads((tmp_path / "resumed.json").read_bytes())
+    a, b = uninterrupted_and_resumed(args, tmp_path, rng.uniform(2.0, 4.0, size=3).tolist())
     assert b["labels"] == a["labels"]
     assert {k: v["mse"] for k, v in b["models"].items()} == {
         k: v["mse"] for k, v in a["models"].items()

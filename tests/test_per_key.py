@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import orjson
 import pytest
 
+from helpers import uninterrupted_and_resumed
 from streamlearn import Pipeline, run
 from streamlearn.errors import ConfigError
 from streamlearn.testing import ListSink, MemorySource
@@ -168,26 +164,7 @@ def test_per_key_sigkill_then_resume_equals_the_uninterrupted_run(tmp_path: Path
         "5000",
         "--quiet",
     ]
-
-    def go(*extra: str) -> subprocess.Popen[bytes]:
-        return subprocess.Popen(
-            [sys.executable, "-m", "streamlearn", *args, *extra],
-            cwd=tmp_path,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-
-    whole = go("--metrics-json", "whole.json")
-    assert whole.wait(600) == 0
-    for wait in (3.0, 4.5):
-        p = go("--checkpoint", "ck", "--metrics-json", "resumed.json")
-        time.sleep(wait)
-        p.send_signal(signal.SIGKILL)
-        p.wait(60)
-    last = go("--checkpoint", "ck", "--metrics-json", "resumed.json")
-    assert last.wait(600) == 0
-    a = orjson.loads((tmp_path / "whole.json").read_bytes())
-    b = orjson.loads((tmp_path / "resumed.json").read_bytes())
+    a, b = uninterrupted_and_resumed(args, tmp_path, [3.0, 4.5])
     assert b["per_key"] == a["per_key"]
     assert {k: v["accuracy"] for k, v in b["models"].items()} == {
         k: v["accuracy"] for k, v in a["models"].items()

@@ -18,7 +18,7 @@ from streamlearn import Pipeline, run
 from streamlearn.kafka.broker import EmbeddedBroker
 from streamlearn.sources.registry import parse_source
 
-TARGET = 150_000
+TARGET = 450_000  # DESIGN.md, P2
 
 
 def main() -> None:

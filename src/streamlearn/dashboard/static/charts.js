@@ -109,7 +109,7 @@ const SLCharts = (() => {
     node("line", { x1: m.l, x2: m.l, y1: m.t, y2: m.t + ph, class: "axis" }, svg);
     if (opts.xLabel) {
       const t = node("text", { x: m.l + pw / 2, y: height - 4, "text-anchor": "middle" }, svg);
-      t.textContent = opts.xLabel + (log ? "   (log scale)" : "");
+      t.textContent = opts.xLabel + (log ? "   (y axis: log scale)" : "");
     }
     if (opts.yLabel) {
       const t = node("text", { x: 12, y: m.t + ph / 2, "text-anchor": "middle",

@@ -48,8 +48,10 @@ def spark_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         pytest.skip("a Spark cluster needs Java 17")
     spark_class = _spark_class()
     root = tmp_path_factory.mktemp("spark-cluster")
+    # workers (and their executors) see only their own Python paths: streamlearn reaches
+    # them the way it reaches a real cluster's, shipped by the driver
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
         "SPARK_HOME": str(spark_class.parent.parent),
         "SPARK_LOCAL_IP": "127.0.0.1",
         "SPARK_MASTER_OPTS": "-Dspark.master.rest.enabled=false",

@@ -74,6 +74,11 @@ def test_per_key_statistics_on_the_cluster_equal_local(spark_cluster: str, tmp_p
     assert cluster["stats"] == local["stats"]
 
 
+def _without_pythonpath() -> dict[str, str]:
+    """This process's environment without PYTHONPATH (a local Spark session sets one)."""
+    return {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+
+
 def _python_without_streamlearn(root: Path) -> str:
     """A virtual environment that sees this one's packages, but not streamlearn."""
     venv.create(root, with_pip=False)
@@ -83,14 +88,16 @@ def _python_without_streamlearn(root: Path) -> str:
     ours = Path(numpy.__file__).parent.parent  # a plain path: its .pth files are not run
     (site / "packages_of_the_driver.pth").write_text(f"{ours}\n")
     python = str(root / "bin" / "python")
-    check = subprocess.run([python, "-c", "import streamlearn"], capture_output=True)
+    check = subprocess.run(
+        [python, "-c", "import streamlearn"], capture_output=True, env=_without_pythonpath()
+    )
     assert check.returncode != 0, "the executors' Python must not have streamlearn"
     return python
 
 
 def test_executors_without_streamlearn_get_it_shipped(spark_cluster: str, tmp_path: Path) -> None:
     python = _python_without_streamlearn(tmp_path / "bare")
-    env = {**os.environ, "PYSPARK_PYTHON": python}
+    env = {**_without_pythonpath(), "PYSPARK_PYTHON": python}
     args = [
         "run",
         "--source",

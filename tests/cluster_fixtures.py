@@ -1,6 +1,6 @@
 """A Spark standalone cluster on 127.0.0.1: a master and two one-core workers, started by PID.
 
-Load with ``pytest_plugins = ["cluster_fixtures"]``. The master's REST server
+``tests/conftest.py`` loads this module with ``pytest_plugins``. The master's REST server
 is off and every web UI binds to 127.0.0.1 on a free port; teardown stops the
 processes it started, by process group.
 """

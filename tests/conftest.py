@@ -11,7 +11,7 @@ os.environ.setdefault(
     os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), ".numba-cache"),
 )
 
-pytest_plugins = ["kafka_fixtures", "browser_fixtures", "spark_fixtures"]
+pytest_plugins = ["kafka_fixtures", "browser_fixtures", "spark_fixtures", "cluster_fixtures"]
 
 
 @pytest.fixture()

@@ -27,8 +27,6 @@ from streamlearn.sources.generators.course import course_rows, reference_rows
 from streamlearn.steps import FeatureSummary, KeyedState
 from streamlearn.testing import MemorySource
 
-pytest_plugins = ["spark_fixtures"]
-
 COLUMNS = ("counter", "y", *(f"x{i}" for i in range(1, 11)))
 
 

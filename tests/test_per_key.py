@@ -13,8 +13,6 @@ from streamlearn import Pipeline, run
 from streamlearn.errors import ConfigError
 from streamlearn.testing import ListSink, MemorySource
 
-pytest_plugins = ["spark_fixtures"]
-
 
 def _sensors(n: int, keys: int = 3, seed: int = 5) -> list[dict[str, Any]]:
     """Each sensor has its own linear rule: one model for all of them cannot fit."""

@@ -15,8 +15,6 @@ from pathlib import Path
 import orjson
 import pytest
 
-pytest_plugins = ["cluster_fixtures"]
-
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
 

@@ -212,11 +212,10 @@ class Pipeline:
 
 def _model_texts(models: Sequence[Any] | Mapping[str, Any]) -> list[str]:
     """Stable text of each model: specs as given, objects by repr (by class when it holds an address)."""
-    pairs = list(models.items()) if isinstance(models, Mapping) else [(None, m) for m in models]
+    from streamlearn.learn.registry import named_models
+
     out = []
-    for name, m in pairs:
-        if isinstance(m, tuple) and len(m) == 2 and isinstance(m[0], str):
-            name, m = m
+    for name, m in named_models(models):
         text = m if isinstance(m, str) else " ".join(repr(m).split())
         if " at 0x" in text:  # the default repr: differs from run to run
             text = f"{type(m).__module__}.{type(m).__qualname__}"

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from streamlearn.codecs import Codec, make_codec
 from streamlearn.codecs.infer import parse_types
@@ -186,9 +187,12 @@ class BatchProcessor:
         race = self.race
         # a record without its label (null, empty) is served: predicted, not learned nor scored
         if race.task == "classification":
-            labelled = np.asarray([v is not None and v != "" for v in target.tolist()], bool)
-            y = np.full(len(target), -1, dtype=np.int64)
-            y[labelled] = self.labels.encode(target[labelled])
+            labelled = _has_label(target)
+            if labelled.all():
+                y = self.labels.encode(target)
+            else:
+                y = np.full(len(target), -1, dtype=np.int64)
+                y[labelled] = self.labels.encode(target[labelled])
         else:
             y = np.asarray(target, dtype=np.float64)
             labelled = ~np.isnan(y)
@@ -233,6 +237,9 @@ class BatchProcessor:
             out["schema"] = self.settled_as.describe()
             if self.source_format == "arrow":  # the Spark engine moves such rows as JSON
                 out["schema"]["format"] = "arrow"
+        if isinstance(self.race, PerKeyRace):  # every key's figures: at the end, not per batch
+            out["per_key"] = self.race.per_key()
+            out["per_key"]["key"] = str(self.pipeline.per_key)
         keyed = self.steps_summary()
         if keyed:
             out["stats"] = keyed
@@ -261,9 +268,6 @@ class BatchProcessor:
         if race is not None:
             out["labels"] = race.label_counts()
             out["labels"]["unlabelled"] = self.served
-        if isinstance(race, PerKeyRace):
-            out["per_key"] = race.per_key()
-            out["per_key"]["key"] = str(self.pipeline.per_key)
         overflow = self.encoder.overflowed() if self.encoder is not None else {}
         if self.labels.overflowed:
             overflow["(labels)"] = self.labels.overflowed
@@ -307,3 +311,17 @@ class BatchProcessor:
             step.restore(s)
         self.consumed, self.predicted, self.filtered, self.dead, self.batches = state["counters"]
         self.served = state.get("served", 0)
+
+
+def _has_label(target: np.ndarray) -> np.ndarray:
+    """Which class labels are given: a null or empty one marks a record to serve.
+
+    One factorize and a check per distinct value, not a Python test per record.
+    """
+    codes, uniques = pd.factorize(np.asarray(target, dtype=object), use_na_sentinel=False)
+    missing = np.fromiter(
+        (u is None or u == "" or (isinstance(u, float) and u != u) for u in uniques.tolist()),
+        dtype=bool,
+        count=len(uniques),
+    )
+    return np.asarray(~missing[codes])

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from streamlearn.learn.base import NO_CLASS, Classifier, Learner, Regressor
-from streamlearn.learn.online.convert import RowConverter
+from streamlearn.learn.online.convert import RowConverter, converter_for
 from streamlearn.types import Task
 
 __all__ = ["PlainClassifier", "PlainLearner", "PlainRegressor"]
@@ -42,12 +42,9 @@ class PlainLearner(Learner):
 
     def _dicts(self, X: np.ndarray) -> list[dict[Any, Any]]:
         if self.converter is None:
-            d = X.shape[1]
-            names = (
-                self.feature_names if len(self.feature_names) == d else [f"x{j}" for j in range(d)]
+            self.converter = converter_for(
+                self.feature_names, self.categorical_mask, X.shape[1], "nominal"
             )
-            mask = self.categorical_mask if len(self.categorical_mask) == d else np.zeros(d, bool)
-            self.converter = RowConverter(names, list(mask), "nominal")
         return self.converter.to_dicts(X)
 
     def _output(self, p: Any) -> Any:

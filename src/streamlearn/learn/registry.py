@@ -42,6 +42,7 @@ __all__ = [
     "expand_specs",
     "kind_summaries",
     "known_kinds",
+    "named_models",
     "parse_spec",
     "register",
     "register_alias",
@@ -259,7 +260,7 @@ def build_learner(spec: ModelSpec | str, task: str) -> Learner:
         raise ConfigError(f"bad parameters in model spec {spec.text!r}: {exc}") from None
 
 
-def _named(specs: Sequence[Any] | Mapping[str, Any]) -> list[tuple[str | None, Any]]:
+def named_models(specs: Sequence[Any] | Mapping[str, Any]) -> list[tuple[str | None, Any]]:
     """``(name or None, model)`` pairs from a list of models, ``(name, model)`` pairs and dicts."""
     if isinstance(specs, Mapping):
         return [(str(k), v) for k, v in specs.items()]
@@ -286,7 +287,7 @@ def build_models(specs: Sequence[Any] | Mapping[str, Any], task: str) -> dict[st
     from streamlearn.learn.user_specs import build_user_spec, is_user_spec
 
     built: list[tuple[str, Learner]] = []
-    for given, s in _named(specs):
+    for given, s in named_models(specs):
         if isinstance(s, str) and is_user_spec(s):
             learner, name = build_user_spec(s, cast("Task", task))
             built.append((given or name, learner))

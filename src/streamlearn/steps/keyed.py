@@ -192,7 +192,9 @@ class KeyedState(KeyedStep):
         store.touch(keys)  # new keys must not evict this batch's old ones
         for g, key in enumerate(keys):
             # peek: put marks the key as just used anyway
-            state = store.peek(key) if key in store else self._initial(key)
+            state = store.peek(key)
+            if state is None and self.initial_state is not None and key not in store:
+                state = self._initial(key)
             try:
                 new = update(values[bounds[g] : ends[g]], state)
             except Exception as exc:

@@ -26,7 +26,7 @@ import numpy as np
 from river import base, linear_model
 
 from streamlearn.learn.base import NO_CLASS, Classifier, Learner, Regressor
-from streamlearn.learn.online.convert import RowConverter
+from streamlearn.learn.online.convert import RowConverter, converter_for
 from streamlearn.learn.online.scale import ScaleNumbers
 from streamlearn.learn.online.select import SelectInOrder
 
@@ -71,15 +71,9 @@ class RiverLearner(Learner):
     # -- setup ----------------------------------------------------------------
     def _ready(self, d: int) -> RowConverter:
         if self.converter is None:
-            names = (
-                self.feature_names if len(self.feature_names) == d else [f"x{j}" for j in range(d)]
+            self.converter = converter_for(
+                self.feature_names, self.categorical_mask, d, self.encoding
             )
-            mask = (
-                self.categorical_mask
-                if len(self.categorical_mask) == d
-                else np.zeros(d, dtype=bool)
-            )
-            self.converter = RowConverter(names, list(mask), self.encoding)
             self.model = self._build(self.converter)
         return self.converter
 

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["ENCODINGS", "RowConverter"]
+__all__ = ["ENCODINGS", "RowConverter", "converter_for"]
 
 ENCODINGS = ("nominal", "onehot")
 
@@ -84,3 +84,13 @@ class RowConverter:
             for k in np.unique(codes):
                 cols[f"{self.names[j]}={k}"] = (codes == k).astype(np.float64)
         return pd.DataFrame(cols)
+
+
+def converter_for(
+    names: Sequence[str], categorical: Sequence[bool] | np.ndarray, d: int, encoding: str
+) -> RowConverter:
+    """A converter for rows of ``d`` features: the learner's names and categorical mask when
+    they describe ``d`` columns, else ``x0, x1, ...``, all numeric."""
+    use = list(names) if len(names) == d else [f"x{j}" for j in range(d)]
+    mask = list(map(bool, categorical)) if len(categorical) == d else [False] * d
+    return RowConverter(use, mask, encoding)

@@ -68,6 +68,7 @@ def test_unlabelled_records_are_served_and_change_nothing(
     assert s["dead_letters"] == 0
     assert s["records_predicted"] == 2000
     assert s["labels"]["unlabelled"] == 300
+    assert s["labels"]["labelled"] == 1700
     for name in models:
         assert s["models"][name]["predicted"] == 1700
         if granularity == "record":  # batches hold other records: only record-level is equal

@@ -88,7 +88,6 @@ class BatchProcessor:
                 self.race = Race(models, *settings, fail_fast=fail_fast, workers=workers)
         self.consumed = 0
         self.predicted = 0
-        self.served = 0  # predicted without a label: neither learned nor scored
         self.filtered = 0
         self.dead = 0
         self.batches = 0
@@ -197,7 +196,6 @@ class BatchProcessor:
             y = np.asarray(target, dtype=np.float64)
             labelled = ~np.isnan(y)
         mask = None if labelled.all() else labelled
-        self.served += len(y) - int(labelled.sum())
         if isinstance(race, PerKeyRace):
             per_key = self.pipeline.per_key
             assert per_key is not None
@@ -267,7 +265,6 @@ class BatchProcessor:
         }
         if race is not None:
             out["labels"] = race.label_counts()
-            out["labels"]["unlabelled"] = self.served
         overflow = self.encoder.overflowed() if self.encoder is not None else {}
         if self.labels.overflowed:
             overflow["(labels)"] = self.labels.overflowed
@@ -289,7 +286,6 @@ class BatchProcessor:
             "race": self.race,
             "steps": [s.snapshot() for s in self.steps],
             "counters": (self.consumed, self.predicted, self.filtered, self.dead, self.batches),
-            "served": self.served,
         }
         return pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
 
@@ -310,7 +306,6 @@ class BatchProcessor:
         for step, s in zip(self.steps, state["steps"], strict=True):
             step.restore(s)
         self.consumed, self.predicted, self.filtered, self.dead, self.batches = state["counters"]
-        self.served = state.get("served", 0)
 
 
 def _has_label(target: np.ndarray) -> np.ndarray:

@@ -223,6 +223,7 @@ def _per_key_lines(con: Any, summary: RunSummary) -> None:
 
     con.print(
         f"per key ({report['key']}, {report['keys_held']:,} held, {report['evicted_keys']:,} "
-        f"evicted), {champion}'s {metric}: best {show(scored[:3])}; worst {show(scored[-3:][::-1])}",
+        f"evicted), {champion}'s {metric}: best {show(scored[:3])}; "
+        f"worst {show(scored[max(3, len(scored) - 3) :][::-1]) or '(the same keys)'}",
         markup=False,
     )

@@ -88,6 +88,7 @@ class DelayedRace(Race):
                 except Exception as exc:
                     self._fail(name, exc, i)
             if labelled is not None and not labelled[i]:
+                self.unlabelled += 1
                 continue  # served: nothing will come to learn from
             self.pending.append(item)
             if len(self.pending) > self.delay:
@@ -127,4 +128,5 @@ class DelayedRace(Race):
             "pending": len(self.pending),
             "expired": 0,
             "max_pending": self.max_pending,
+            "unlabelled": self.unlabelled,
         }

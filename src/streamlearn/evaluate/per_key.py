@@ -102,6 +102,8 @@ class PerKeyRace(Race):
                     out[name][rows] = preds[name]
                     cold[name] += race.scores[name].cold_start - before[name]
         scored = slice(None) if labelled is None else labelled
+        if labelled is not None:
+            self.unlabelled += n - int(labelled.sum())
         for name in names:
             if name not in self.failed:
                 self._score(name, out[name][scored], y[scored], cold[name])

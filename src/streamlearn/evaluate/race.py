@@ -91,6 +91,9 @@ class Race:
         fits, NumPy), not from pure-Python ones such as River's.
     """
 
+    #: records predicted without a label (served); a class default for older checkpoints
+    unlabelled: int = 0
+
     def __init__(
         self,
         models: dict[str, Learner],
@@ -186,6 +189,7 @@ class Race:
     ) -> dict[str, np.ndarray]:
         """A batch with unlabelled records: runs of labelled ones race, the others are predicted."""
         n = len(y)
+        self.unlabelled += n - int(labelled.sum())
         out: dict[str, np.ndarray] = {
             name: np.empty(n, dtype=m._prediction_dtype()) for name, m in self.running.items()
         }
@@ -275,13 +279,14 @@ class Race:
         self.last_failures[name] = index
 
     def label_counts(self) -> LabelCounts:
-        """Without delay every record's label comes with it: all labelled, none pending."""
+        """Without delay a record's label comes with it, or never (served): none pending."""
         return {
             "delay": 0,
-            "labelled": self.records,
+            "labelled": self.records - self.unlabelled,
             "pending": 0,
             "expired": 0,
             "max_pending": 0,
+            "unlabelled": self.unlabelled,
         }
 
     # -- standings ------------------------------------------------------------

@@ -39,7 +39,7 @@ from streamlearn.types import (
 if TYPE_CHECKING:
     pass
 
-__all__ = ["TASKS", "Pipeline", "Until", "fingerprint", "parse_until"]
+__all__ = ["TASKS", "Pipeline", "Until", "fingerprint", "parse_delay", "parse_until"]
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,31 @@ class Until:
 
     def __str__(self) -> str:
         return self.mode if self.mode == "end" else f"{self.mode}:{self.value:g}"
+
+
+def parse_delay(value: int | str) -> tuple[int, float | None]:
+    """``--delay``: records (``"500"``), or seconds of event time (``"5s"``, ``"1.5s"``).
+
+    Returns the delay in records and, for seconds, the seconds (else ``None``).
+
+    >>> parse_delay("5s"), parse_delay(20), parse_delay("0")
+    ((0, 5.0), (20, None), (0, None))
+    """
+    text = str(value).strip()
+    try:
+        if text.endswith("s"):
+            seconds = float(text[:-1])
+            if seconds >= 0 and seconds == seconds and seconds != float("inf"):
+                return 0, seconds
+        else:
+            records = int(text)
+            if records >= 0:
+                return records, None
+    except ValueError:
+        pass
+    raise ConfigError(
+        f"--delay must be a number of records >= 0 or seconds such as 5s, not {value!r}"
+    )
 
 
 def parse_until(text: str) -> Until:
@@ -112,6 +137,15 @@ class Pipeline:
         Labels arrive this many records after their features (``--delay``):
         each record is predicted on arrival and learned and scored when its
         label comes (:mod:`streamlearn.evaluate.delayed`). 0: no delay.
+        ``"5s"``: this many seconds of event time after their record (the
+        Kafka message timestamps; :mod:`streamlearn.evaluate.joined`).
+    labels, join_key, label_timeout, max_pending
+        Labels come on another Kafka topic (``--labels kafka:TOPIC``), JSON
+        objects holding the ``join_key`` field and the target; each record
+        is predicted on arrival and learned and scored when its label comes,
+        in event-time order. Records wait at most ``label_timeout`` seconds
+        (``None``: no limit) and at most ``max_pending`` of them (with labels
+        that came first) at once.
     per_key, max_keys
         One race per value of this column (``--per-key``), at most
         ``max_keys`` keys held (:mod:`streamlearn.evaluate.per_key`).
@@ -141,7 +175,13 @@ class Pipeline:
     until: Until = field(default_factory=Until)
     nonfinite: Nonfinite = "dead-letter"
     fail_fast: bool = False
-    delay: int = 0
+    delay: int | str = 0
+    labels: str | None = None
+    join_key: str | None = None
+    label_timeout: float | None = None
+    max_pending: int = 100_000
+    #: ``delay`` in seconds when given so (``"5s"``), set from it
+    delay_seconds: float | None = field(default=None, init=False)
     per_key: str | None = None
     max_keys: int = 10_000
     workers: int = 1
@@ -155,8 +195,8 @@ class Pipeline:
             raise ConfigError("models need a --task (regression or classification)")
         check("granularity", self.granularity, GRANULARITIES)
         check("nonfinite", self.nonfinite, NONFINITE)
-        if not isinstance(self.delay, int) or self.delay < 0:
-            raise ConfigError(f"--delay must be a number of records >= 0, not {self.delay!r}")
+        self.delay, self.delay_seconds = parse_delay(self.delay)
+        self._check_labels()
         if self.max_keys < 1:
             raise ConfigError(f"--max-keys must be at least 1, not {self.max_keys}")
         if self.workers < 1:
@@ -191,6 +231,39 @@ class Pipeline:
             raise ConfigError("window must be at least 1")
         if isinstance(self.until, str):
             self.until = parse_until(self.until)
+
+    def _check_labels(self) -> None:
+        """Labels joined by event time need timestamps: a Kafka source, one record at a time."""
+        if self.max_pending < 1:
+            raise ConfigError(f"--max-pending must be at least 1, not {self.max_pending}")
+        if self.label_timeout is not None and self.label_timeout < 0:
+            raise ConfigError(f"--label-timeout must be >= 0 seconds, not {self.label_timeout}")
+        if self.labels is None:
+            if self.join_key is not None:
+                raise ConfigError("--join-key needs --labels kafka:TOPIC")
+            if self.delay_seconds is None:
+                return
+        elif not self.labels.startswith("kafka:") or not self.labels[6:]:
+            raise ConfigError(f"--labels takes kafka:TOPIC, not {self.labels!r}")
+        elif self.join_key is None:
+            raise ConfigError(
+                "--labels needs --join-key FIELD (the field records and labels share)"
+            )
+        elif self.delay or self.delay_seconds is not None:
+            raise ConfigError("--labels and --delay do not combine: the label topic sets the delay")
+        flag = "--labels" if self.labels is not None else "--delay SECONDS"
+        if not self.models:
+            raise ConfigError(f"{flag} needs models to race")
+        spec = self.source if isinstance(self.source, SourceSpec) else None
+        if spec is None or spec.kind != "kafka":
+            raise ConfigError(
+                f"{flag} needs the records' event times: a kafka:TOPIC source "
+                "(for files, give --delay as a number of records)"
+            )
+        if self.per_key:
+            raise ConfigError(f"--per-key and {flag} do not combine yet")
+        if self.granularity != "record":
+            raise ConfigError(f"{flag} needs --granularity record (each record learned on its own)")
 
     # -- fluent building ------------------------------------------------------
     def then(self, step: Step) -> Pipeline:
@@ -249,6 +322,17 @@ def fingerprint(pipeline: Pipeline) -> str:
         pipeline.granularity,
         str(pipeline.train_budget),
         *([f"delay={pipeline.delay}"] if pipeline.delay else []),
+        *([f"delay_s={pipeline.delay_seconds}"] if pipeline.delay_seconds is not None else []),
+        *(
+            [f"labels={pipeline.labels},{pipeline.join_key},{pipeline.label_timeout}"]
+            if pipeline.labels
+            else []
+        ),
+        *(
+            [f"max_pending={pipeline.max_pending}"]
+            if pipeline.labels or pipeline.delay_seconds
+            else []
+        ),
         *([f"per_key={pipeline.per_key},{pipeline.max_keys}"] if pipeline.per_key else []),
         str(pipeline.batch_size),
         str(pipeline.window),

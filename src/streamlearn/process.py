@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from streamlearn.codecs import Codec, make_codec
 from streamlearn.codecs.infer import parse_types
@@ -22,12 +21,15 @@ from streamlearn.codecs.layout import Layout
 from streamlearn.codecs.settle import Choices, Settled, settle
 from streamlearn.errors import ConfigError
 from streamlearn.evaluate.delayed import DelayedRace
+from streamlearn.evaluate.joined import JoinedRace
 from streamlearn.evaluate.per_key import PerKeyRace
 from streamlearn.evaluate.race import Race
+from streamlearn.joining import JoiningMixin
 from streamlearn.learn.features import FeatureEncoder, LabelIndex
 from streamlearn.learn.registry import build_models
 from streamlearn.pipeline import Pipeline
 from streamlearn.records.batch import RawBatch, RecordBatch
+from streamlearn.records.labels import has_label
 from streamlearn.records.schema import Schema
 from streamlearn.sinks.base import BatchResult
 from streamlearn.sources.base import Source
@@ -37,7 +39,7 @@ from streamlearn.summary import RunSummary
 __all__ = ["BatchProcessor"]
 
 
-class BatchProcessor:
+class BatchProcessor(JoiningMixin):
     """Runs the engine-independent part of a pipeline, one batch at a time.
 
     Parameters
@@ -72,9 +74,23 @@ class BatchProcessor:
             models = build_models(pipeline.models, pipeline.task)
             settings = (pipeline.task, pipeline.granularity, pipeline.train_budget, pipeline.window)
             fail_fast, workers = pipeline.fail_fast, pipeline.workers
-            if pipeline.delay:
+            if pipeline.labels or pipeline.delay_seconds is not None:
+                timeout = pipeline.label_timeout
+                self.race = JoinedRace(
+                    models,
+                    *settings,
+                    fail_fast=fail_fast,
+                    workers=workers,
+                    timeout_ms=None if timeout is None else round(timeout * 1000),
+                    max_pending=pipeline.max_pending,
+                )
+            elif pipeline.delay:
                 self.race = DelayedRace(
-                    models, *settings, fail_fast=fail_fast, workers=workers, delay=pipeline.delay
+                    models,
+                    *settings,
+                    fail_fast=fail_fast,
+                    workers=workers,
+                    delay=int(pipeline.delay),
                 )
             elif pipeline.per_key:
                 self.race = PerKeyRace(
@@ -91,6 +107,8 @@ class BatchProcessor:
         self.filtered = 0
         self.dead = 0
         self.batches = 0
+        self.label_records = 0  # read from the label topic
+        self.label_dead = 0  # of them dead-lettered
         self.settled_as: Settled | None = None
         if self.known is not None and self.format not in ("auto", "json"):
             self.settle([])
@@ -104,7 +122,7 @@ class BatchProcessor:
     def choices(self) -> Choices:
         """What the pipeline pins about the records; the rest is decided by the data."""
         p = self.pipeline
-        reads = [s.reads for s in self.steps]
+        reads = [s.reads for s in self.steps] + [[p.join_key] if p.join_key else []]
         return Choices(
             target=p.target,
             features=p.features,
@@ -118,6 +136,11 @@ class BatchProcessor:
             keep=tuple(dict.fromkeys(c for r in reads if r for c in r)),
             decode_all=any(r is None for r in reads),
             needs_target=self.race is not None,
+            # labels on their own topic: the records need not hold the target
+            absent_target=(
+                ("str" if p.task == "classification" else "float") if p.labels else None
+            ),
+            join_key=p.join_key,
         )
 
     def settle(self, sample: Sequence[bytes]) -> None:
@@ -130,6 +153,10 @@ class BatchProcessor:
             return
         found = settle(self.format, sample, self.choices(), self.known, self.layout, self.origin)
         if found is not None:
+            join_key = self.pipeline.join_key
+            if join_key is not None and join_key not in found.codec.schema.names:
+                names = ", ".join(found.codec.schema.names)
+                raise ConfigError(f"no field {join_key!r} for --join-key (fields: {names})")
             self.settled_as = found
             self.format = found.format
             self.codec = found.codec
@@ -147,8 +174,14 @@ class BatchProcessor:
         self.race.set_features(self.encoder.names, self.encoder.categorical_mask)
 
     # -- per batch ----------------------------------------------------------------
-    def process(self, raw: RawBatch, batch_id: int) -> BatchResult:
-        """Decode, transform and race one batch; returns what the sinks receive."""
+    def process(
+        self, raw: RawBatch, batch_id: int, labels: RawBatch | None = None, drain: bool = False
+    ) -> BatchResult:
+        """Decode, transform and race one batch; returns what the sinks receive.
+
+        With ``--labels``, ``labels`` are the label records read up to the
+        batch's time, and ``drain`` applies every label held (the records ended).
+        """
         if self.codec is None and len(raw):
             self.settle(raw.payloads if raw.table is None else [])
         if self.codec is None:  # nothing in the stream looks like a record yet
@@ -165,8 +198,16 @@ class BatchProcessor:
         decoded = len(batch)
         for step in self.steps:
             batch = step.apply(batch)
-        result = BatchResult(batch_id, batch, dead, consumed=len(raw))
-        if self.race is not None and len(batch):
+        # a copy: labels dead-lettered join the sinks' list, not the records' count
+        result = BatchResult(batch_id, batch, list(dead), consumed=len(raw))
+        if self.race is not None:  # the model serving this batch, and the records' keys
+            result.champion = self.race.champion or next(iter(self.race.running), None)
+            keyed = self.pipeline.per_key or self.pipeline.join_key or self.pipeline.key
+            if keyed is not None and keyed in batch.columns:
+                result.keys = batch.column(keyed)
+        if isinstance(self.race, JoinedRace):
+            self._join(raw, batch, result, labels, drain)
+        elif self.race is not None and len(batch):
             self._race(batch, result)
         self.consumed += len(raw)
         self.dead += len(dead)
@@ -186,7 +227,7 @@ class BatchProcessor:
         race = self.race
         # a record without its label (null, empty) is served: predicted, not learned nor scored
         if race.task == "classification":
-            labelled = _has_label(target)
+            labelled = has_label(target)
             if labelled.all():
                 y = self.labels.encode(target)
             else:
@@ -204,15 +245,18 @@ class BatchProcessor:
             preds = race.step_keys(X, y, batch.column(per_key), mask)
         else:
             preds = race.step(X, y, mask)
-        if race.task == "classification":
-            result.predictions = {k: self.labels.decode(v) for k, v in preds.items()}
-        else:
-            result.predictions = preds
+        result.predictions = self._decoded(preds)
         result.targets = target
         self.predicted += len(batch)
         for name, index in self.race.last_failures.items():
             self.race.failed[name]["position"] = batch.position(index)
         result.alarms = list(self.race.last_alarms)
+
+    def _decoded(self, preds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        assert self.race is not None
+        if self.race.task == "classification":
+            return {k: self.labels.decode(v) for k, v in preds.items()}
+        return preds
 
     # -- reporting ----------------------------------------------------------------
     def steps_summary(self) -> dict[str, Any]:
@@ -265,6 +309,11 @@ class BatchProcessor:
         }
         if race is not None:
             out["labels"] = race.label_counts()
+            if self.pipeline.labels:
+                out["labels"]["label_records"] = self.label_records
+                out["labels"]["malformed_labels"] = self.label_dead
+            if self.pipeline.delay_seconds is not None:
+                out["labels"]["delay_seconds"] = self.pipeline.delay_seconds
         overflow = self.encoder.overflowed() if self.encoder is not None else {}
         if self.labels.overflowed:
             overflow["(labels)"] = self.labels.overflowed
@@ -286,6 +335,7 @@ class BatchProcessor:
             "race": self.race,
             "steps": [s.snapshot() for s in self.steps],
             "counters": (self.consumed, self.predicted, self.filtered, self.dead, self.batches),
+            "labels_read": (self.label_records, self.label_dead),
         }
         return pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
 
@@ -306,17 +356,4 @@ class BatchProcessor:
         for step, s in zip(self.steps, state["steps"], strict=True):
             step.restore(s)
         self.consumed, self.predicted, self.filtered, self.dead, self.batches = state["counters"]
-
-
-def _has_label(target: np.ndarray) -> np.ndarray:
-    """Which class labels are given: a null or empty one marks a record to serve.
-
-    One factorize and a check per distinct value, not a Python test per record.
-    """
-    codes, uniques = pd.factorize(np.asarray(target, dtype=object), use_na_sentinel=False)
-    missing = np.fromiter(
-        (u is None or u == "" or (isinstance(u, float) and u != u) for u in uniques.tolist()),
-        dtype=bool,
-        count=len(uniques),
-    )
-    return np.asarray(~missing[codes])
+        self.label_records, self.label_dead = state.get("labels_read", (0, 0))

@@ -13,6 +13,7 @@ from typing import Any, NotRequired, TypedDict
 from streamlearn.types import Granularity, Task
 
 __all__ = [
+    "DelayDistribution",
     "DriftReport",
     "LabelCounts",
     "ModelFailure",
@@ -58,21 +59,54 @@ class DriftReport(TypedDict):
     records: list[int]
 
 
-class LabelCounts(TypedDict):
-    """Labels under delay (``labels``): learned and scored, still pending, never come."""
+class DelayDistribution(TypedDict):
+    """How late the joined labels came (``labels.delay_s``), in seconds of event time."""
 
-    #: records between a record's arrival and its label's (0: no delay)
+    count: int
+    mean_s: float
+    p50_s: float
+    p90_s: float
+    p99_s: float
+    max_s: float
+    #: non-empty bins: delays up to ``up_to_s`` (``None``: the open last bin) and their count
+    bins: list[dict[str, Any]]
+
+
+class LabelCounts(TypedDict):
+    """Labels under delay (``labels``): learned and scored, still pending, never come.
+
+    Every record predicted is exactly one of: ``labelled``, ``pending``,
+    ``unlabeled_expired``, ``evicted`` or ``unlabelled``.
+    """
+
+    #: records between a record's arrival and its label's (0: none, or labels joined by key)
     delay: int
     #: records whose label came: learned from and scored
     labelled: int
     #: records still waiting for their label at the end (predicted, not scored)
     pending: int
-    #: records whose label never came in time (not learned)
-    expired: int
-    #: the most records that waited at once
+    #: records whose label did not come within the timeout (not learned)
+    unlabeled_expired: int
+    #: the most records (and early labels) that waited at once
     max_pending: int
-    #: records that came without a label (null or empty): served, neither learned nor scored
+    #: records that came without a label (null or empty), or without a usable join key:
+    #: served, neither learned nor scored
     unlabelled: NotRequired[int]
+    #: the simulated delay in seconds (``--delay 5s``)
+    delay_seconds: NotRequired[float]
+    #: records pushed out of the pending store by ``--max-pending`` (not learned)
+    evicted: NotRequired[int]
+    #: labels for a key already labelled (the first wins)
+    duplicates: NotRequired[int]
+    #: labels dead-lettered: no record claimed their key in time, or it had expired
+    unknown_keys: NotRequired[int]
+    #: labels waiting for their record at the end
+    early_labels: NotRequired[int]
+    #: how late the joined labels came
+    delay_s: NotRequired[DelayDistribution]
+    #: records read from the label topic, and of them dead-lettered as malformed
+    label_records: NotRequired[int]
+    malformed_labels: NotRequired[int]
 
 
 class PerKeyReport(TypedDict):
@@ -158,7 +192,7 @@ class RunSummary(TypedDict):
     category_overflow: NotRequired[dict[str, int]]
     #: one race per key (``--per-key``)
     per_key: NotRequired[PerKeyReport]
-    #: labels learned, pending and expired (``--delay``)
+    #: labels learned, pending and expired (``--delay``, ``--labels``)
     labels: NotRequired[LabelCounts]
     interrupted: NotRequired[bool]
     #: the signal that interrupted the run (``SIGINT`` or ``SIGTERM``)

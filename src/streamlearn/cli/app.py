@@ -65,8 +65,20 @@ def run(
     batch_interval: float | None = typer.Option(None, help="seconds per micro-batch"),
     until: str = typer.Option("end", help="end, idle:SECONDS or count:N"),
     train_budget: int | None = typer.Option(None, help="learn from N records, then only predict"),
-    delay: int = typer.Option(
-        0, help="labels arrive N records after their features: predict now, learn and score then"
+    delay: str = typer.Option(
+        "0",
+        help="labels arrive N records (or Ns seconds) after their features: "
+        "predict now, learn and score then",
+    ),
+    labels: str | None = typer.Option(
+        None, help="kafka:TOPIC of labels (JSON with --join-key and the target), joined by key"
+    ),
+    join_key: str | None = typer.Option(None, help="the field records and labels share"),
+    label_timeout: float | None = typer.Option(
+        None, help="seconds a record waits for its label before it expires"
+    ),
+    max_pending: int = typer.Option(
+        100_000, help="records (and early labels) waiting for a label at once"
     ),
     per_key: str | None = typer.Option(None, help="one race per value of this column"),
     max_keys: int = typer.Option(10_000, help="keys held by --per-key (least recently seen go)"),
@@ -185,6 +197,12 @@ def produce(
     line_width: int | None = typer.Option(
         None, help="course messages' width: 75 (Kafka version; default) or 1000 (--socket default)"
     ),
+    labels_topic: str | None = typer.Option(
+        None, help="write features (with an id) now and their labels to this topic later"
+    ),
+    label_delay: str = typer.Option("0-5s", help="how much later labels come: LOW-HIGHs or Ss"),
+    label_loss: float = typer.Option(0.0, help="share of labels that never come"),
+    target: str | None = typer.Option(None, help="the label field (default: the source's)"),
 ) -> None:
     """Write generated or file records to a Kafka topic, or serve them as lines on a socket."""
     options = ProduceOptions(**locals())

@@ -28,6 +28,7 @@ __all__ = [
     "build_source_spec",
     "exit_code",
     "produce_command",
+    "produce_labels_command",
     "run_command",
     "serve_command",
     "stats_command",
@@ -104,6 +105,10 @@ def run_command(p: RunOptions) -> int:
         granularity=p.granularity,  # type: ignore[arg-type]
         train_budget=p.train_budget,
         delay=p.delay,
+        labels=p.labels,
+        join_key=p.join_key,
+        label_timeout=p.label_timeout,
+        max_pending=p.max_pending,
         per_key=p.per_key,
         max_keys=p.max_keys,
         workers=p.workers,
@@ -189,6 +194,39 @@ def serve_command(p: ProduceOptions) -> None:
     print(f"served {done:,} lines to {server.clients} client(s)", flush=True)
 
 
+def produce_labels_command(p: ProduceOptions, spec: SourceSpec, topic: str) -> None:
+    """``produce --labels-topic``: features now, labels later, keyed by a record id."""
+    from streamlearn.kafka.produce_labels import parse_label_delay, produce_with_labels
+    from streamlearn.sources.transcode import Transcoder
+
+    assert p.labels_topic is not None
+    delay = parse_label_delay(p.label_delay)
+    if p.partitions != 1 or p.key or p.format not in (None, "json"):
+        raise ConfigError("--labels-topic writes JSON keyed by record id, on one partition each")
+    source = (replace(spec, count=p.count) if is_endless(p.what) else spec).build()
+    target = p.target or (source.schema.target if source.schema is not None else None)
+    if target is None:
+        raise ConfigError("give --target: the field that holds the label")
+    if source.format != "json":
+        source = Transcoder(source, "json")
+    done = produce_with_labels(
+        source,
+        p.bootstrap,
+        topic,
+        p.labels_topic,
+        target,
+        label_delay=delay,
+        label_loss=p.label_loss,
+        count=p.count,
+        rate=p.rate,
+        seed=p.seed or 0,
+    )
+    print(
+        f"produced {done.records:,} records to {topic} and {done.labels:,} labels to "
+        f"{p.labels_topic} on {p.bootstrap} in {done.seconds:.1f} s"
+    )
+
+
 def produce_command(p: ProduceOptions) -> None:
     if p.socket is not None:
         serve_command(p)
@@ -211,6 +249,9 @@ def produce_command(p: ProduceOptions) -> None:
     if p.partitions < 1:
         raise ConfigError("--partitions must be at least 1")
     spec = parse_source(p.what, seed=p.seed, line_width=p.line_width)
+    if p.labels_topic:
+        produce_labels_command(p, spec, topic)
+        return
     done = produce(
         spec,
         p.bootstrap,

@@ -26,6 +26,7 @@ __all__ = [
     "ConsoleObserver",
     "batch_line",
     "final_table",
+    "label_lines",
     "leaderboard_line",
 ]
 
@@ -194,12 +195,35 @@ class ConsoleObserver(Observer):
             f"{summary['elapsed_s']:.1f} s | {summary['records_per_s']:,.0f} records/s"
         )
         _per_key_lines(con, summary)
-        labels = summary.get("labels")
-        if labels and labels["delay"]:
-            con.print(
-                f"labels {labels['delay']:,} records late: {labels['labelled']:,} learned and "
-                f"scored, {labels['pending']:,} still pending, {labels['expired']:,} expired"
-            )
+        for line in label_lines(summary):
+            con.print(line)
+
+
+def label_lines(summary: RunSummary) -> list[str]:
+    """What became of the labels, under ``--delay`` or ``--labels``; nothing otherwise."""
+    labels = summary.get("labels")
+    if not labels:
+        return []
+    counts = (
+        f"{labels['labelled']:,} learned and scored, {labels['pending']:,} still pending, "
+        f"{labels['unlabeled_expired']:,} expired"
+    )
+    if "delay_s" not in labels:
+        return [f"labels {labels['delay']:,} records late: {counts}"] if labels["delay"] else []
+    d = labels["delay_s"]
+    late = (
+        f"{labels['delay_seconds']:g} s late"
+        if "delay_seconds" in labels
+        else f"from {labels.get('label_records', 0):,} label records"
+    )
+    return [
+        f"labels {late}: {counts}, {labels.get('evicted', 0):,} evicted; "
+        f"{labels.get('duplicates', 0):,} duplicates, {labels.get('unknown_keys', 0):,} "
+        f"dead-lettered for unknown or expired keys, {labels.get('early_labels', 0):,} "
+        "waiting for their record",
+        f"label delay: median {d['p50_s']:.3g} s, 90% {d['p90_s']:.3g} s, "
+        f"99% {d['p99_s']:.3g} s, max {d['max_s']:.3g} s ({d['count']:,} labels)",
+    ]
 
 
 def _per_key_lines(con: Any, summary: RunSummary) -> None:

@@ -115,7 +115,11 @@ class RunOptions(SourceOptions):
     granularity: str = "record"
     batch_interval: float | None = None
     train_budget: int | None = None
-    delay: int = 0
+    delay: str = "0"
+    labels: str | None = None
+    join_key: str | None = None
+    label_timeout: float | None = None
+    max_pending: int = 100_000
     per_key: str | None = None
     max_keys: int = 10_000
     workers: int = 1
@@ -173,3 +177,7 @@ class ProduceOptions:
     seed: int | None = None
     socket: int | None = None
     line_width: int | None = None
+    labels_topic: str | None = None
+    label_delay: str = "0-5s"
+    label_loss: float = 0.0
+    target: str | None = None

@@ -47,6 +47,10 @@ class Choices:
     decode_all: bool = False
     #: a race needs a target (statistics alone do not)
     needs_target: bool = True
+    #: the target's kind when the records may lack it (labels come on their own topic)
+    absent_target: FieldKind | None = None
+    #: the field records and labels share: a record without it is served, not dead-lettered
+    join_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -98,12 +102,14 @@ def _base(
     return None
 
 
-def _served(schema: Schema) -> tuple[Field, ...]:
-    """The fields, with a text or number target made optional: a record without its label
-    is served (predicted, neither learned nor scored), not dead-lettered. Integer labels
-    stay required: as optional they would decode as floats."""
+def _served(schema: Schema, join_key: str | None = None) -> tuple[Field, ...]:
+    """The fields, with a text or number target (and the join key) made optional: a record
+    without its label is served (predicted, neither learned nor scored), not dead-lettered.
+    Integer labels and keys stay required: as optional they would decode as floats."""
     return tuple(
-        replace(f, optional=True) if f.name == schema.target and f.kind in ("str", "float") else f
+        replace(f, optional=True)
+        if f.name in (schema.target, join_key) and f.kind in ("str", "float")
+        else f
         for f in schema.fields
     )
 
@@ -148,6 +154,13 @@ def settle(
             return None
         base, cut = found_base
     features = choices.features
+    if (
+        choices.absent_target is not None
+        and format == "json"
+        and choices.target is not None
+        and choices.target not in base.names
+    ):
+        base = replace(base, fields=(*base.fields, Field(choices.target, choices.absent_target)))
     if not choices.needs_target:  # statistics alone: no guessed target or features to validate
         base = replace(base, target=None)
         if features is None:
@@ -166,7 +179,7 @@ def settle(
         nonfinite=choices.nonfinite,
         keep=tuple(c for c in choices.keep if c in schema.names),  # not columns a step makes
         decode_all=choices.decode_all,
-        fields=_served(schema),
+        fields=_served(schema, choices.join_key),
     )
     schema.__post_init__()
     options = {"delimiter": cut.delimiter} if format == "csv" and cut is not None else {}

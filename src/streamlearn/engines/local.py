@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from streamlearn.codecs.layout import SAMPLE
 from streamlearn.engines.base import Arrival, Engine, Feed
+from streamlearn.evaluate.joined import JoinedRace
 from streamlearn.process import BatchProcessor
 from streamlearn.records.batch import RawBatch
+from streamlearn.sinks.base import BatchResult
 from streamlearn.sources.base import Progress, Source
 
 if TYPE_CHECKING:
     from streamlearn.checkpoint import Checkpoint
+    from streamlearn.kafka.label_feed import LabelFeed
     from streamlearn.pipeline import Pipeline
 
-__all__ = ["LocalEngine", "LocalFeed", "collect_batch"]
+__all__ = ["Labels", "LocalEngine", "LocalFeed", "collect_batch"]
 
 #: how long one poll waits for records before the loop looks around again
 POLL_S = 0.2
@@ -52,6 +56,15 @@ def collect_batch(source: Source, limit: int, interval: float | None, bounded: b
     return RawBatch.concat(parts)
 
 
+@dataclass
+class Labels:
+    """What an arrival brings from the label topic (``--labels``)."""
+
+    raw: RawBatch | None
+    #: the records ended: apply every label held
+    drain: bool = False
+
+
 class LocalFeed(Feed):
     """Batches read from the source in this process."""
 
@@ -61,7 +74,12 @@ class LocalFeed(Feed):
         self.processor = BatchProcessor(pipeline, source)
         if saved is not None:
             self.processor.restore(saved.processor)
-        source.open(snapshot=saved.source_position if saved is not None else None)
+        position = dict(saved.source_position) if saved is not None else None
+        labels_at = position.pop("labels", None) if position is not None else None
+        self.labels = _label_feed(pipeline, source)
+        source.open(snapshot=position)
+        if self.labels is not None:
+            self.labels.open(labels_at)
         if not self.processor.settled:  # decide formats and types on the first records
             self.processor.settle(source.peek(SAMPLE) or [])
 
@@ -78,18 +96,44 @@ class LocalFeed(Feed):
             raw = collect_batch(self.source, limit, self.pipeline.batch_interval, bounded)
             if len(raw):
                 idle_since = time.monotonic()
-                yield Arrival(raw)
+                yield self._with_labels(raw)
             elif self.source.exhausted:
+                yield from self._drain()
                 return
             elif until.mode == "idle" and time.monotonic() - idle_since >= until.value:
                 # idle means nothing new while the source answers: a lost broker fails instead
                 if self.source.reachable():
+                    yield from self._drain()
                     return
                 yield None
             else:
                 yield None
 
+    def _with_labels(self, raw: RawBatch) -> Arrival:
+        """The batch, with every label stamped at or before its latest record."""
+        if self.labels is None:
+            return Arrival(raw)
+        assert raw.timestamps is not None
+        return Arrival(raw, Labels(self.labels.read_through(int(raw.timestamps.max()))))
+
+    def _drain(self) -> Iterator[Arrival]:
+        """At the end of the records, the labels read and held are applied (when there are any)."""
+        if self.labels is None:
+            return
+        rest = self.labels.read_through(None)
+        race = self.processor.race
+        if len(rest) or (isinstance(race, JoinedRace) and race.scheduled):
+            yield Arrival(RawBatch.empty(self.source.origin), Labels(rest, drain=True))
+
+    def process(self, arrival: Arrival, batch_id: int) -> BatchResult | None:
+        labels = arrival.extra
+        if labels is None:
+            return self.processor.process(arrival.raw, batch_id)
+        return self.processor.process(arrival.raw, batch_id, labels.raw, labels.drain)
+
     def snapshot(self) -> dict[str, Any]:
+        if self.labels is not None:
+            return {**self.source.snapshot(), "labels": self.labels.snapshot()}
         return self.source.snapshot()
 
     def progress(self) -> Progress:
@@ -103,6 +147,35 @@ class LocalFeed(Feed):
 
     def close(self) -> None:
         self.source.close()
+        if self.labels is not None:
+            self.labels.close()
+
+
+def _label_feed(pipeline: Pipeline, source: Source) -> LabelFeed | None:
+    """The label topic's feed for ``--labels``; the records' source then gives timestamps too."""
+    if pipeline.labels is None and pipeline.delay_seconds is None:
+        return None
+    from streamlearn.kafka.consumer import KafkaSource
+    from streamlearn.kafka.label_feed import LabelFeed
+
+    if isinstance(source, KafkaSource):
+        source.timestamps = True
+    if pipeline.labels is None:
+        return None
+    spec = pipeline.source_spec
+    assert spec is not None and isinstance(source, KafkaSource)
+    topic = pipeline.labels.partition(":")[2]
+    return LabelFeed(
+        KafkaSource(
+            topic,
+            bootstrap=spec.bootstrap,
+            group_id=f"streamlearn-{topic}-labels",
+            until_end=source.until_end,
+            format="json",
+            broker_timeout=spec.broker_timeout,
+            timestamps=True,
+        )
+    )
 
 
 class LocalEngine(Engine):

@@ -24,22 +24,83 @@ from streamlearn.evaluate.race import Race
 from streamlearn.learn.base import Learner
 from streamlearn.summary import LabelCounts
 
-__all__ = ["DelayedRace"]
+__all__ = ["DeferredRace", "DelayedRace", "Pending"]
 
 
-class _Pending:
+class Pending:
     """One record waiting for its label: features, label, and each model's prediction."""
 
-    __slots__ = ("cold", "predictions", "x", "y")
+    __slots__ = ("cold", "predictions", "ts", "x", "y")
 
-    def __init__(self, x: np.ndarray, y: Any) -> None:
+    def __init__(self, x: np.ndarray, y: Any, ts: int = 0) -> None:
         self.x = x
         self.y = y
+        self.ts = ts
         self.predictions: dict[str, Any] = {}
         self.cold: set[str] = set()
 
 
-class DelayedRace(Race):
+class DeferredRace(Race):
+    """A :class:`Race` that predicts records on arrival and learns and scores them later.
+
+    The part :class:`DelayedRace` and :class:`~streamlearn.evaluate.joined.JoinedRace`
+    share: every model runs its per-record ``predict_one`` and ``learn_one``,
+    so the granularity must be ``record``.
+    """
+
+    def __init__(self, models: dict[str, Learner], *args: Any, **kwargs: Any) -> None:
+        super().__init__(models, *args, **kwargs)
+        if self.granularity != "record":
+            raise ConfigError("delayed labels need --granularity record (each record on its own)")
+        self.labelled = 0
+        self.max_pending = 0
+
+    def _predict(self, x: np.ndarray, i: int, out: dict[str, np.ndarray]) -> Pending:
+        """Every running model's prediction of record ``i`` of the batch, kept for scoring."""
+        item = Pending(x, None)
+        for name, model in self.running.items():
+            if name in self.failed:
+                continue
+            try:
+                if model.n_learned == 0:
+                    item.cold.add(name)
+                item.predictions[name] = out[name][i] = model.predict_one(x)
+            except Exception as exc:
+                self._fail(name, exc, i)
+        return item
+
+    def _learn_all(self, item: Pending, i: int) -> None:
+        """Every running model learns the record whose label came."""
+        for name, model in self.running.items():
+            if name in self.failed:
+                continue
+            try:
+                if self.train_budget is None or model.n_learned < self.train_budget:
+                    model.learn_one(item.x, item.y)
+            except Exception as exc:
+                self._fail(name, exc, i)
+
+    def _outputs(self, n: int) -> dict[str, np.ndarray]:
+        return {name: np.empty(n, dtype=m._prediction_dtype()) for name, m in self.running.items()}
+
+    def _score_released(self, released: list[Pending]) -> None:
+        """Score the predictions made at arrival of the records whose labels came, in that order."""
+        if not released:
+            return
+        ys = np.array([r.y for r in released])
+        first = self.labelled + 1
+        for name in self.running:
+            if name in self.failed:
+                continue
+            preds = np.array([r.predictions[name] for r in released])
+            cold = sum(name in r.cold for r in released)
+            losses = self.scores[name].update(preds, ys, cold)
+            for record in self.drift[name].update(losses, first):
+                self.last_alarms.append((name, record))
+        self.labelled += len(released)
+
+
+class DelayedRace(DeferredRace):
     """A :class:`Race` whose labels arrive ``delay`` records after their features.
 
     Parameters are those of :class:`Race`, plus ``delay`` (records, >= 1).
@@ -51,16 +112,8 @@ class DelayedRace(Race):
         super().__init__(models, *args, **kwargs)
         if delay < 1:
             raise ConfigError(f"delay must be at least 1 record here, got {delay}")
-        if self.granularity != "record":
-            raise ConfigError("--delay needs --granularity record (each record learned on its own)")
         self.delay = int(delay)
-        self.pending: deque[_Pending] = deque()
-        self.labelled = 0
-        self.max_pending = 0
-
-    def _learn(self, name: str, model: Learner, item: _Pending) -> None:
-        if self.train_budget is None or model.n_learned < self.train_budget:
-            model.learn_one(item.x, item.y)
+        self.pending: deque[Pending] = deque()
 
     def step(
         self, X: np.ndarray, y: np.ndarray, labelled: np.ndarray | None = None
@@ -71,35 +124,18 @@ class DelayedRace(Race):
         """
         n = len(y)
         self.last_failures, self.last_alarms = {}, []
-        models = self.running
-        out: dict[str, np.ndarray] = {
-            name: np.empty(n, dtype=m._prediction_dtype()) for name, m in models.items()
-        }
-        released: list[_Pending] = []
+        out = self._outputs(n)
+        released: list[Pending] = []
         for i in range(n):
-            item = _Pending(X[i], y[i])
-            for name, model in models.items():
-                if name in self.failed:
-                    continue
-                try:
-                    if model.n_learned == 0:
-                        item.cold.add(name)
-                    item.predictions[name] = out[name][i] = model.predict_one(X[i])
-                except Exception as exc:
-                    self._fail(name, exc, i)
+            item = self._predict(X[i], i, out)
+            item.y = y[i]
             if labelled is not None and not labelled[i]:
                 self.unlabelled += 1
                 continue  # served: nothing will come to learn from
             self.pending.append(item)
             if len(self.pending) > self.delay:
                 old = self.pending.popleft()
-                for name, model in models.items():
-                    if name in self.failed:
-                        continue
-                    try:
-                        self._learn(name, model, old)
-                    except Exception as exc:
-                        self._fail(name, exc, i)
+                self._learn_all(old, i)
                 released.append(old)
             self.max_pending = max(self.max_pending, len(self.pending))
         self._score_released(released)
@@ -107,26 +143,13 @@ class DelayedRace(Race):
         self.records += n
         return {k: v for k, v in out.items() if k not in self.failed}
 
-    def _score_released(self, released: list[_Pending]) -> None:
-        if not released:
-            return
-        ys = np.array([r.y for r in released])
-        first = self.labelled + 1
-        for name in self.running:
-            preds = np.array([r.predictions[name] for r in released])
-            cold = sum(name in r.cold for r in released)
-            losses = self.scores[name].update(preds, ys, cold)
-            for record in self.drift[name].update(losses, first):
-                self.last_alarms.append((name, record))
-        self.labelled += len(released)
-
     def label_counts(self) -> LabelCounts:
         """Records labelled (learned and scored) and still pending, for the metrics."""
         return {
             "delay": self.delay,
             "labelled": self.labelled,
             "pending": len(self.pending),
-            "expired": 0,
+            "unlabeled_expired": 0,
             "max_pending": self.max_pending,
             "unlabelled": self.unlabelled,
         }

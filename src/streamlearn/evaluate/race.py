@@ -284,7 +284,7 @@ class Race:
             "delay": 0,
             "labelled": self.records - self.unlabelled,
             "pending": 0,
-            "expired": 0,
+            "unlabeled_expired": 0,
             "max_pending": 0,
             "unlabelled": self.unlabelled,
         }

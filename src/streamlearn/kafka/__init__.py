@@ -5,6 +5,8 @@
 - :mod:`.messages`, :mod:`.consumer`: :class:`KafkaSource`, the source the local engine reads;
 - :mod:`.ranges`: offset ranges, read by the Spark engine's executors;
 - :mod:`.producer`, :mod:`.produce`: :class:`KafkaWriter`, and copying a source into a topic;
+- :mod:`.label_feed`, :mod:`.produce_labels`: a label topic read in event time
+  (:class:`LabelFeed`), and features now with labels later (:func:`produce_with_labels`);
 - :mod:`.sinks`: predictions and dead letters written to topics;
 - :mod:`.broker`: :class:`EmbeddedBroker` (Tansu) for demos and tests.
 
@@ -21,7 +23,9 @@ from streamlearn._lazy import exports
 if TYPE_CHECKING:
     from streamlearn.kafka.broker import EmbeddedBroker, free_port
     from streamlearn.kafka.consumer import KafkaSource
+    from streamlearn.kafka.label_feed import LabelFeed
     from streamlearn.kafka.produce import Produced, produce_from_source
+    from streamlearn.kafka.produce_labels import produce_with_labels
     from streamlearn.kafka.producer import KafkaWriter
     from streamlearn.kafka.sinks import KafkaDeadLetters, KafkaPredictions
 
@@ -31,9 +35,11 @@ __all__ = [
     "KafkaPredictions",
     "KafkaSource",
     "KafkaWriter",
+    "LabelFeed",
     "Produced",
     "free_port",
     "produce_from_source",
+    "produce_with_labels",
 ]
 
 _HOMES = {
@@ -41,6 +47,8 @@ _HOMES = {
     "free_port": "broker",
     "KafkaSource": "consumer",
     "KafkaWriter": "producer",
+    "LabelFeed": "label_feed",
+    "produce_with_labels": "produce_labels",
     "produce_from_source": "produce",
     "Produced": "produce",
     "KafkaDeadLetters": "sinks",

@@ -18,15 +18,22 @@ import numpy as np
 
 from streamlearn.errors import ConfigError, MissingExtraError, SourceError
 from streamlearn.kafka.client import ClientErrors, consumer_config, fetch_metadata, topic_partitions
+from streamlearn.kafka.courtesy import CourtesyCommits, ignore_commit
 from streamlearn.kafka.health import CHECK_EVERY_S, BrokerWatch
 from streamlearn.kafka.messages import consume_batch, peek_messages, split_runs
-from streamlearn.kafka.offsets import EndProbe, share_bounds, start_offsets, watermarks
+from streamlearn.kafka.offsets import (
+    EndProbe,
+    read_to_end,
+    share_bounds,
+    start_offsets,
+    watermarks,
+)
 from streamlearn.records.batch import RawBatch
 from streamlearn.sources.base import Progress, Source
 from streamlearn.sources.registry import SourceSpec
 
 try:
-    from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
+    from confluent_kafka import Consumer, KafkaException, TopicPartition
 except ImportError as exc:  # pragma: no cover - depends on the install
     raise MissingExtraError("Kafka", "kafka") from exc
 
@@ -36,7 +43,6 @@ log = logging.getLogger(__name__)
 
 #: ``Consumer.consume`` refuses more per call
 _MAX_CONSUME = 1_000_000
-_COMMIT_EVERY_S = 5.0
 _CHECK_EVERY_S = CHECK_EVERY_S
 _LAG_EVERY_S = 1.0
 #: with ``until_end``, give up waiting for a silent partition after this long
@@ -70,6 +76,8 @@ class KafkaSource(Source):
         Seconds without an answer from the brokers, once reading, before the
         run stops with a :class:`SourceError` (``--broker-timeout``); a lost
         broker is never taken for a quiet topic.
+    timestamps
+        Batches carry the messages' timestamps (for joining a label topic).
 
     Examples
     --------
@@ -92,6 +100,7 @@ class KafkaSource(Source):
         config: dict[str, Any] | None = None,
         timeout_s: float = 10.0,
         broker_timeout: float = 30.0,
+        timestamps: bool = False,
     ) -> None:
         if start not in ("earliest", "latest"):
             raise ConfigError(f"start must be 'earliest' or 'latest', not {start!r}")
@@ -107,6 +116,7 @@ class KafkaSource(Source):
         if not broker_timeout > 0:
             raise ConfigError(f"--broker-timeout must be positive, not {broker_timeout}")
         self.broker_timeout = float(broker_timeout)
+        self.timestamps = timestamps
         self._watch: BrokerWatch | None = None
         self._consumer: Any = None
         self._errors = ClientErrors()
@@ -119,13 +129,12 @@ class KafkaSource(Source):
         self._seen: dict[int, int] = {}  # next offset after the last consumed message
         self._buf: dict[int, list[RawBatch]] = {}  # consumed, not yet returned (until_end)
         self._consumed = 0
-        self._committed: dict[int, int] = {}
-        self._last_commit = 0.0
+        self._courtesy: CourtesyCommits | None = None
         self._last_lag = 0.0
 
     # -- opening ------------------------------------------------------------
     def _conf(self) -> dict[str, Any]:
-        extra = {"on_commit": _ignore_commit, **self.config}
+        extra = {"on_commit": ignore_commit, **self.config}
         return consumer_config(self.bootstrap, self._errors, self.group_id, extra)
 
     def open(self, snapshot: dict[str, Any] | None = None) -> None:
@@ -172,8 +181,8 @@ class KafkaSource(Source):
             release=asker.close,
         ).start()
         self._consumed = 0
-        self._committed = dict(self._start)
-        self._last_commit = self._last_lag = time.monotonic()
+        self._courtesy = CourtesyCommits(consumer, self.topic, self._start, self._watch)
+        self._last_lag = time.monotonic()
 
     # -- reading ------------------------------------------------------------
     def read(self, max_records: int, timeout_s: float = 1.0) -> RawBatch:
@@ -202,7 +211,9 @@ class KafkaSource(Source):
 
     def _consume(self, n: int, timeout_s: float) -> RawBatch | None:
         """Up to ``n`` messages as a batch, or None when none came in time."""
-        return consume_batch(self._consumer, n, timeout_s, self.topic, self.bootstrap, self._single)
+        return consume_batch(
+            self._consumer, n, timeout_s, self.topic, self.bootstrap, self._single, self.timestamps
+        )
 
     def _check_broker(self) -> bool:
         """Whether the brokers answered the watch's last question.
@@ -216,6 +227,19 @@ class KafkaSource(Source):
             return True
         self._watch.check()
         return self._watch.up
+
+    @property
+    def open_partitions(self) -> set[int]:
+        """Partitions with records still to read (all unless ``until_end``)."""
+        return set(self._active)
+
+    def caught_up(self, timeout_s: float = 5.0) -> bool:
+        """Whether every message written so far has been read (asks the brokers now)."""
+        if self._consumer is None:
+            return False
+        if self.until_end:
+            return not self._active
+        return read_to_end(self._consumer, self.topic, self.bootstrap, self._next, timeout_s)
 
     def reachable(self) -> bool:
         """Whether the brokers answer now (an idle topic and a lost broker are not the same)."""
@@ -286,26 +310,8 @@ class KafkaSource(Source):
                 self._seen[tp.partition] = max(self._seen[tp.partition], tp.offset)
 
     def _maybe_commit(self, force: bool = False) -> None:
-        now = time.monotonic()
-        if not force and now - self._last_commit < _COMMIT_EVERY_S:
-            return
-        # a commit sent to a dead broker holds close() for ~45 s (measured):
-        # commit only just after the brokers answered
-        if self._watch is not None and not self._watch.answered_within(_CHECK_EVERY_S + 0.5):
-            return
-        self._last_commit = now
-        changed = [
-            TopicPartition(self.topic, p, o)
-            for p, o in self._next.items()
-            if self._committed.get(p) != o
-        ]
-        if not changed:
-            return
-        try:
-            self._consumer.commit(offsets=changed, asynchronous=True)
-            self._committed.update((tp.partition, tp.offset) for tp in changed)
-        except (KafkaException, RuntimeError) as exc:  # a courtesy only
-            log.debug("courtesy commit failed: %s", exc)
+        if self._courtesy is not None:
+            self._courtesy.maybe(self._next, force)
 
     # -- state --------------------------------------------------------------
     @property
@@ -388,9 +394,3 @@ def from_spec(spec: SourceSpec) -> KafkaSource:
         format="auto",
         broker_timeout=spec.broker_timeout,
     )
-
-
-def _ignore_commit(err: KafkaError | None, partitions: list[Any]) -> None:
-    # brokers without group support refuse commits; correctness never needs them
-    if err is not None:
-        log.debug("courtesy commit refused: %s", err)

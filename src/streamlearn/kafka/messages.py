@@ -30,15 +30,23 @@ _OFFSET = Message.offset
 _PARTITION = Message.partition
 _KEY = Message.key
 _ERROR = Message.error
+_TIMESTAMP = Message.timestamp
 
 
 def consume_batch(
-    consumer: Any, n: int, timeout_s: float, topic: str, bootstrap: str, single: int | None
+    consumer: Any,
+    n: int,
+    timeout_s: float,
+    topic: str,
+    bootstrap: str,
+    single: int | None,
+    timestamps: bool = False,
 ) -> RawBatch | None:
     """Up to ``n`` messages as a batch, or None when none came in time.
 
     ``single`` is the partition when the topic has only one: no per-message
-    partition look-up then.
+    partition look-up then. With ``timestamps`` the batch carries each
+    message's timestamp (milliseconds).
     """
     # consume() allocates one GC-tracked Message per record; collections
     # triggered by them would cost more than the whole read, so the
@@ -63,13 +71,16 @@ def consume_batch(
         keys: list[bytes | None] | None = list(map(_KEY, msgs))
         if keys is not None and keys.count(None) == count:
             keys = None
+        stamps = None
+        if timestamps:  # (type, milliseconds) pairs
+            stamps = np.fromiter((t[1] for t in map(_TIMESTAMP, msgs)), np.int64, count=count)
         del msgs
     except KafkaException as exc:
         raise SourceError(f"reading '{topic}' on {bootstrap}: {exc.args[0].str()}") from None
     finally:
         if was_enabled:
             gc.enable()
-    return RawBatch(topic, payloads, partitions, offsets, keys)
+    return RawBatch(topic, payloads, partitions, offsets, keys, timestamps=stamps)
 
 
 def _without_eof(msgs: list[Any], topic: str, bootstrap: str) -> list[Any]:

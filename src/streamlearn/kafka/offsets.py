@@ -20,7 +20,7 @@ try:
 except ImportError as exc:  # pragma: no cover - depends on the install
     raise MissingExtraError("Kafka", "kafka") from exc
 
-__all__ = ["EndProbe", "share_bounds", "start_offsets", "watermarks"]
+__all__ = ["EndProbe", "read_to_end", "share_bounds", "start_offsets", "watermarks"]
 
 log = logging.getLogger("streamlearn.kafka")
 
@@ -157,3 +157,19 @@ def share_bounds(
             give[p] += g
             left -= g
     return {p: next_[p] + g for p, g in give.items() if g > 0}
+
+
+def read_to_end(
+    consumer: Any, topic: str, bootstrap: str, next_offsets: dict[int, int], timeout_s: float
+) -> bool:
+    """Whether ``consumer`` has read every message written so far (asks the brokers now)."""
+    for p, at in next_offsets.items():
+        try:
+            _low, high = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=timeout_s)
+        except KafkaException as exc:
+            raise SourceError(f"reading '{topic}' on {bootstrap}: {exc.args[0].str()}") from None
+        if at < high:  # unless what is left holds no message (transaction markers)
+            (tp,) = consumer.position([TopicPartition(topic, p)])
+            if tp.offset < high:
+                return False
+    return True

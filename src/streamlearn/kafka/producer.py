@@ -252,19 +252,36 @@ class KafkaWriter:
             ) from None
         self.written += n
 
+    def write_stamped(
+        self, payloads: Sequence[bytes], keys: Sequence[bytes], timestamps_ms: Sequence[int]
+    ) -> None:
+        """Queue keyed payloads with their own timestamps (milliseconds since the epoch)."""
+        if self._producer is None:
+            raise SourceError(f"the writer to '{self.topic}' is closed")
+        produce, topic = self._producer.produce, self.topic
+        for v, k, t in zip(payloads, keys, timestamps_ms, strict=True):
+            try:
+                produce(topic, v, k, timestamp=t)
+            except BufferError:
+                self._when_room(v, k, -1, timestamp_ms=t)
+        self._producer.poll(0)
+
     def _when_room(
         self,
         value: bytes,
         key: bytes | None,
         partition: int,
         headers: list[tuple[str, bytes]] | None = None,
+        timestamp_ms: int = 0,
     ) -> None:
         """Serve delivery events until the local queue has room, then produce."""
         while True:
             self._producer.poll(0.005)
             self._raise_failures()
             try:
-                self._producer.produce(self.topic, value, key, partition, headers=headers)
+                self._producer.produce(
+                    self.topic, value, key, partition, headers=headers, timestamp=timestamp_ms
+                )
                 return
             except BufferError:
                 continue

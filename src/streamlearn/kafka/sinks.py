@@ -17,6 +17,7 @@ import orjson
 
 from streamlearn.kafka.exactly_once import TopicMarks, batch_headers, committed_batches
 from streamlearn.kafka.producer import KafkaWriter
+from streamlearn.records.labels import key_text
 from streamlearn.sinks.base import BatchResult, Sink
 
 __all__ = ["KafkaDeadLetters", "KafkaPredictions"]
@@ -92,7 +93,12 @@ class KafkaDeadLetters(_KafkaSink):
 
 
 class KafkaPredictions(_KafkaSink):
-    """Each record's id, every model's prediction and the label, as JSON messages."""
+    """Each record's id, the champion's and every model's prediction and the label, as JSON.
+
+    Messages are keyed by the record's key (``--per-key``, ``--join-key`` or
+    ``--key``) when it has one, so a consumer reads a live inference feed
+    per key; otherwise by the record's position.
+    """
 
     default_id = "predictions"
 
@@ -102,6 +108,8 @@ class KafkaPredictions(_KafkaSink):
             return
         names = list(result.predictions)
         columns = [result.predictions[n] for n in names]
+        champion = result.champion if result.champion in result.predictions else None
+        record_keys = result.keys.tolist() if result.keys is not None else None
         payloads, keys = [], []
         for i in range(len(records)):
             part, off = int(records.partitions[i]), int(records.offsets[i])
@@ -110,9 +118,16 @@ class KafkaPredictions(_KafkaSink):
                 "partition": part,
                 "offset": off,
                 "batch": result.batch_id + 1,
+                "key": None if record_keys is None else _item(record_keys[i]),
+                "champion": champion,
+                "prediction": None if champion is None else _item(result.predictions[champion][i]),
                 "predictions": {n: _item(c[i]) for n, c in zip(names, columns, strict=True)},
                 "label": _item(result.targets[i]) if result.targets is not None else None,
             }
             payloads.append(orjson.dumps(msg, option=orjson.OPT_SERIALIZE_NUMPY))
-            keys.append(f"{records.origin}:{part}:{off}".encode())
+            key = None if record_keys is None else key_text(record_keys[i])
+            if key is not None:
+                keys.append(key.encode())
+            else:
+                keys.append(f"{records.origin}:{part}:{off}".encode())
         self._send(result.batch_id + 1, payloads, keys)

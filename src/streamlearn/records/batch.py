@@ -110,7 +110,9 @@ class RawBatch:
     group and ``offset`` the row in the file).
     Columnar sources deliver an Arrow ``table`` instead of payloads.
     ``origins`` names the origin of each partition when they differ (the
-    files of a directory).
+    files of a directory). ``timestamps`` are the records' event times in
+    milliseconds, when the source has them and was asked (Kafka's message
+    timestamps, for joining labels).
     """
 
     origin: str
@@ -121,6 +123,7 @@ class RawBatch:
     position_kind: PositionKind = "offset"
     table: Any = None
     origins: dict[int, str] | None = None
+    timestamps: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.offsets)
@@ -154,6 +157,9 @@ class RawBatch:
             import pyarrow as pa
 
             table = pa.concat_tables([b.table for b in parts], promote_options="permissive")
+        timestamps = None
+        if all(b.timestamps is not None for b in parts):
+            timestamps = np.concatenate([b.timestamps for b in parts])
         return cls(
             parts[0].origin if origin is None else origin,
             payloads,
@@ -163,6 +169,7 @@ class RawBatch:
             parts[0].position_kind,
             table,
             _origins(parts),
+            timestamps,
         )
 
     def slice(self, start: int, stop: int) -> RawBatch:
@@ -179,6 +186,7 @@ class RawBatch:
             self.position_kind,
             None if self.table is None else self.table.slice(start, stop - start),
             self.origins,
+            None if self.timestamps is None else self.timestamps[start:stop],
         )
 
     def origin_of(self, partition: int) -> str:

@@ -35,6 +35,10 @@ class BatchResult:
     consumed: int = 0
     #: drift alarms raised in this batch: (model, record number)
     alarms: list[tuple[str, int]] = field(default_factory=list)
+    #: the model whose predictions the batch serves: the champion when it was predicted
+    champion: str | None = None
+    #: each record's key (``--per-key``, ``--join-key`` or ``--key`` column), for keyed outputs
+    keys: np.ndarray | None = None
 
 
 class Sink(ABC):

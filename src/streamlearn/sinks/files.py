@@ -116,6 +116,11 @@ class PredictionsSink(Sink):
             "partition": records.partitions,
             "offset": records.offsets,
         }
+        if result.keys is not None:
+            cols["key"] = result.keys
+        if result.champion is not None and result.champion in result.predictions:
+            cols["champion"] = np.full(len(records), result.champion, dtype=object)
+            cols["prediction"] = result.predictions[result.champion]
         for name, preds in result.predictions.items():
             cols[f"pred:{name}"] = preds
         if result.targets is not None:

@@ -110,6 +110,9 @@ class SparkEngine(Engine):
     ) -> Feed:
         ref = pipeline.source
         assert not isinstance(ref, str)  # Pipeline parses spec strings
+        if pipeline.labels or pipeline.delay_seconds is not None:
+            flag = "--labels" if pipeline.labels else "--delay SECONDS"
+            raise ConfigError(f"{flag} runs on the local engine only for now (--engine local)")
         if source.replay == "log":
             # a missing topic or broker fails here, in one line, before Spark starts
             from streamlearn.kafka.ranges import TopicOffsets

@@ -165,3 +165,15 @@ def test_sigkill_three_times_then_resume_equals_the_uninterrupted_run(tmp_path: 
     assert {k: v["mse"] for k, v in b["models"].items()} == {
         k: v["mse"] for k, v in a["models"].items()
     }
+
+
+def test_the_members_of_auto_are_scored_on_their_predictions_at_arrival() -> None:
+    s = run(
+        Pipeline("linear", task="regression", models=["auto"], until="count:3000", delay=200)
+    )
+    labelled = s["labels"]["labelled"]
+    members = {k: m for k, m in s["models"].items() if k.startswith("auto/")}
+    assert len(members) >= 7 and labelled == 2800
+    assert all(m["predicted"] == labelled for m in members.values())
+    # the mean's MSE, scored at arrival, is far worse than RLS's on a linear stream
+    assert members["auto/mean"]["mse"] > 10 * members["auto/rls"]["mse"]

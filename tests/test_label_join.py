@@ -360,3 +360,30 @@ def test_a_label_after_its_record_expired_is_dead_lettered_with_its_bytes() -> N
     assert (letter.partition, letter.offset, letter.raw) == (0, 41, b'{"id":"a","y":1}')
     assert "expired" in letter.reason
     assert race.label_counts()["unlabeled_expired"] == 1
+
+
+@pytest.mark.kafka
+def test_the_report_and_console_show_what_became_of_the_labels(
+    broker: Any, make_topic: Callable[..., str], tmp_path: Path, page: Any
+) -> None:
+    features, labels = make_topic(), make_topic()
+    _produce(broker.bootstrap, features, labels, "--count", "1500", "--rate", "3000",
+             "--label-delay", "0-1s", "--label-loss", "0.05", "--seed", "2")  # fmt: skip
+    out = cli(*[a for a in _args(broker.bootstrap, features, labels) if a != "-q"],
+              "--label-timeout", "0.8", "--out", str(tmp_path / "out"))  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    summary = metrics(tmp_path / "out" / "metrics.json")
+    lab = summary["labels"]
+    assert f"{lab['labelled']:,} learned and scored" in out.stdout
+    assert "label delay: median" in out.stdout
+    assert (tmp_path / "out" / "plots" / "label_delays.png").stat().st_size > 5_000
+    page.goto((tmp_path / "out" / "report.html").as_uri())
+    page.wait_for_selector("#labels-delays .bar")
+    assert page.errors == []
+    counts = page.inner_text("#labels-counts")
+    assert f"{lab['labelled']:,}" in counts and f"{lab['unlabeled_expired']:,}" in counts
+    # the bins in 1-2-5 steps: 0-1 s is at most 3 per decade over 1 ms..1 s, plus one
+    bars = page.eval_on_selector_all("#labels-delays tr", "rs => rs.map(r => r.innerText)")
+    cells = [r.split("\t") for r in bars if r.count("\t") >= 2][1:]  # below the header
+    counts_shown = [int(c[1].replace(",", "")) for c in cells]
+    assert sum(counts_shown) == lab["delay_s"]["count"] and 4 <= len(counts_shown) <= 11

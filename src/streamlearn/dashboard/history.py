@@ -45,6 +45,7 @@ SUMMARY_KEYS = (
     "schema",
     "category_overflow",
     "interrupted",
+    "labels",
 )
 
 

@@ -114,6 +114,30 @@ def _leader_band(strip: Any, x: list[Any], model: str, leaders: list[Any]) -> No
     strip.spines[["top", "right", "left"]].set_visible(False)
 
 
+def _delay_plot(path: Path, name: str, delays: dict[str, Any]) -> bool:
+    """How late the joined labels came: labels per delay bin, on a log axis of seconds."""
+    from matplotlib.figure import Figure
+
+    bins = [b for b in delays["bins"] if b["up_to_s"] is not None]
+    if not bins:
+        return False
+    fig = Figure(figsize=(8, 3.6), dpi=120, layout="constrained")
+    ax = fig.add_subplot()
+    ax.bar(range(len(bins)), [b["count"] for b in bins], color=PALETTE[0])
+    ax.set_xticks(range(len(bins)), [f"{b['up_to_s']:g}" for b in bins], rotation=60, fontsize=8)
+    ax.set_xlabel("label delay, up to (seconds)")
+    ax.set_ylabel("labels")
+    ax.set_title(
+        f"{name}: how late labels came (median {delays['p50_s']:.3g} s, "
+        f"90% {delays['p90_s']:.3g} s, max {delays['max_s']:.3g} s)",
+        loc="left",
+        fontsize=12,
+    )
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.savefig(path, format="png")
+    return True
+
+
 def write_plots(folder: Path, state: dict[str, Any]) -> list[Path]:
     """Write the run's plots as PNG files into ``folder``; returns their paths.
 
@@ -128,7 +152,8 @@ def write_plots(folder: Path, state: dict[str, Any]) -> list[Path]:
     -------
     list of Path
         ``accuracy.png`` or ``mse.png`` (cumulative, per model), the windowed
-        twin and ``throughput.png``; plots without data are skipped.
+        twin, ``label_delays.png`` (labels joined by key) and
+        ``throughput.png``; plots without data are skipped.
     """
     try:
         import matplotlib  # noqa: F401
@@ -166,6 +191,9 @@ def write_plots(folder: Path, state: dict[str, Any]) -> list[Path]:
             alarms=drift.get("records"),
         ):
             written.append(folder / file)
+    delays = (summary.get("labels") or {}).get("delay_s") or {}
+    if delays.get("count") and _delay_plot(folder / "label_delays.png", name, delays):
+        written.append(folder / "label_delays.png")
     rate = {"records/s": series["rate"]}
     if _line_plot(
         folder / "throughput.png", f"{name}: throughput", x, rate, "records/s", zero=True

@@ -64,7 +64,17 @@ class DeferredRace(Race):
             try:
                 if model.n_learned == 0:
                     item.cold.add(name)
-                item.predictions[name] = out[name][i] = model.predict_one(x)
+                members = getattr(model, "predict_members", None)
+                if members is None:
+                    item.predictions[name] = out[name][i] = model.predict_one(x)
+                    continue
+                # a portfolio: each member's prediction at arrival is scored too
+                own, by_member = members(x)
+                item.predictions[name] = out[name][i] = own
+                for member, pred in by_member.items():
+                    item.predictions[f"{name}/{member}"] = pred
+                    if model.n_learned == 0:
+                        item.cold.add(f"{name}/{member}")
             except Exception as exc:
                 self._fail(name, exc, i)
         return item
@@ -89,8 +99,8 @@ class DeferredRace(Race):
             return
         ys = np.array([r.y for r in released])
         first = self.labelled + 1
-        for name in self.running:
-            if name in self.failed:
+        for name in self.scores:  # models, and members of portfolios (auto/logreg...)
+            if self.member_of.get(name, name) in self.failed:
                 continue
             preds = np.array([r.predictions[name] for r in released])
             cold = sum(name in r.cold for r in released)

@@ -315,6 +315,22 @@ class Auto(Learner):
     def predict_one(self, x: np.ndarray) -> Any:
         return self.predict_many(np.asarray(x, dtype=np.float64).reshape(1, -1))[0].item()
 
+    def predict_members(self, x: np.ndarray) -> tuple[Any, dict[str, Any]]:
+        """``predict_one(x)``, with every member's prediction and the vote's by name.
+
+        For races that score a record long after predicting it (delayed labels).
+        """
+        X = np.asarray(x, dtype=np.float64).reshape(1, -1)
+        P = np.vstack([m.predict_many(X) for m in self.members]).astype(np.float64)
+        classify = self.task == "classification"
+        out = np.empty(1)
+        votes = self._votes(P) if classify else np.zeros(0)
+        _vote_many(P, self.faded[: len(self.members)], self.norm[0], classify, votes, out)
+        values = [*P[:, 0].tolist(), float(out[0])]
+        if classify:
+            values = [int(v) for v in values]
+        return values[self._best()], dict(zip(self.member_names, values, strict=True))
+
     def learn_many(self, X: np.ndarray, y: np.ndarray) -> None:
         # the faded losses need what each member predicted before each record: the
         # same record loop as test_then_train, so any batching gives the same leader

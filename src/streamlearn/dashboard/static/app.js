@@ -193,6 +193,74 @@
     }
   }
 
+  function renderLabels(s) {
+    const lab = s.summary.labels;
+    const joined = lab && lab.delay_s;
+    $("labels-panel").hidden = !(lab && (lab.delay || joined || lab.unlabelled));
+    if ($("labels-panel").hidden) return;
+    $("labels-note").textContent = lab.delay
+      ? `each label came ${int(lab.delay)} records after its record`
+      : lab.delay_seconds != null
+        ? `each label came ${lab.delay_seconds} s after its record`
+        : joined ? `labels joined by key from ${int(lab.label_records || 0)} label records` : "";
+    const counts = $("labels-counts");
+    counts.textContent = "";
+    header(counts, ["records", "count"], [false, true]);
+    const rows = [
+      ["learned and scored", lab.labelled], ["still waiting for a label", lab.pending],
+      ["expired (no label within the timeout)", lab.unlabeled_expired],
+      ["evicted (pending store full)", lab.evicted], ["served without a label", lab.unlabelled],
+      ["labels: duplicates (first wins)", lab.duplicates],
+      ["labels: dead-lettered (unknown or expired key)", lab.unknown_keys],
+      ["labels: waiting for their record", lab.early_labels],
+    ];
+    for (const [what, n] of rows) {
+      if (n == null) continue;
+      const tr = document.createElement("tr");
+      cell(tr, what, "");
+      cell(tr, int(n), "num");
+      counts.appendChild(tr);
+    }
+    const delays = $("labels-delays");
+    delays.textContent = "";
+    if (!joined || !joined.count) {
+      const tr = document.createElement("tr");
+      cell(tr, "no label joined yet", "note");
+      delays.appendChild(tr);
+      return;
+    }
+    const d = joined;
+    const tr0 = document.createElement("tr");
+    cell(tr0, `median ${fmt(d.p50_s)} s · 90% ${fmt(d.p90_s)} s · 99% ${fmt(d.p99_s)} s · max ${fmt(d.max_s)} s`, "note");
+    delays.appendChild(tr0);
+    header(delays, ["up to (s)", "labels", ""], [true, true, false]);
+    // the metrics' fine bins, shown in 1-2-5 steps
+    const groups = new Map();
+    for (const b of d.bins) {
+      let edge = null;
+      if (b.up_to_s != null) {
+        const k = Math.pow(10, Math.floor(Math.log10(b.up_to_s) - 1e-9));
+        edge = [1, 2, 5, 10].map((m) => m * k).find((e) => e >= b.up_to_s - 1e-12);
+        edge = Number(edge.toPrecision(3));
+      }
+      groups.set(edge, (groups.get(edge) || 0) + b.count);
+    }
+    const shown = [...groups].map(([up_to_s, count]) => ({ up_to_s, count }));
+    const most = Math.max(...shown.map((b) => b.count));
+    for (const b of shown) {
+      const tr = document.createElement("tr");
+      cell(tr, b.up_to_s == null ? "more" : fmt(b.up_to_s), "num");
+      cell(tr, int(b.count), "num");
+      const td = document.createElement("td");
+      const bar = document.createElement("div");
+      bar.className = "bar";
+      bar.style.width = `${Math.max(1, Math.round(120 * b.count / most))}px`;
+      td.appendChild(bar);
+      tr.appendChild(td);
+      delays.appendChild(tr);
+    }
+  }
+
   function renderSchema(s) {
     const sc = s.summary.schema, table = $("schema");
     table.textContent = "";
@@ -265,6 +333,7 @@
     renderLeaderboard(s);
     renderCharts(s);
     renderDead(s);
+    renderLabels(s);
     renderSchema(s);
     renderStats(s);
     renderRuns(s);

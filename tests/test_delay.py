@@ -168,9 +168,7 @@ def test_sigkill_three_times_then_resume_equals_the_uninterrupted_run(tmp_path: 
 
 
 def test_the_members_of_auto_are_scored_on_their_predictions_at_arrival() -> None:
-    s = run(
-        Pipeline("linear", task="regression", models=["auto"], until="count:3000", delay=200)
-    )
+    s = run(Pipeline("linear", task="regression", models=["auto"], until="count:3000", delay=200))
     labelled = s["labels"]["labelled"]
     members = {k: m for k, m in s["models"].items() if k.startswith("auto/")}
     assert len(members) >= 7 and labelled == 2800

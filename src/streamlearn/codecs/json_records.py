@@ -81,8 +81,14 @@ class JsonCodec(Codec):
             objs = [orjson.loads(p) for p in payloads]
             cols: dict[str, np.ndarray] = {}
             for f in self.used_fields:
-                values = [o[f.name] for o in objs]  # KeyError, or TypeError for a non-object
+                # KeyError, or TypeError (AttributeError) for a non-object
+                values = [o.get(f.name) for o in objs] if f.optional else [o[f.name] for o in objs]
                 kinds = set(map(type, values))
+                filled = f.optional and type(None) in kinds  # absent or null: "" or NaN
+                if filled:
+                    fill: Any = "" if f.kind == "str" else math.nan
+                    values = [fill if v is None else v for v in values]
+                    kinds = (kinds - {type(None)}) | {type(fill)}
                 if f.kind == "str":
                     if kinds - {str} or (not f.optional and "" in values):
                         return None
@@ -92,10 +98,10 @@ class JsonCodec(Codec):
                     return None  # null, text, booleans, floats for ints: see row by row
                 col: np.ndarray = np.array(values, dtype=column_dtype(f))
                 strict = f.kind == "float" and self.schema.nonfinite == "dead-letter"
-                if strict and not np.isfinite(col).all():
+                if strict and (np.isinf(col).any() if filled else not np.isfinite(col).all()):
                     return None
                 cols[f.name] = col
-        except (orjson.JSONDecodeError, KeyError, TypeError, OverflowError):
+        except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError, OverflowError):
             return None
         return cols
 
@@ -106,7 +112,7 @@ class JsonCodec(Codec):
         values: list[list[Any]] = [[] for _ in fields]
         dead: list[DeadLetter] = []
         for i, payload in enumerate(raw.payloads):
-            out = self._row(payload)
+            out = self._row(payload, fields)
             if isinstance(out, str):
                 dead.append(raw.dead_letter(i, out))
                 continue
@@ -119,8 +125,8 @@ class JsonCodec(Codec):
         index = np.asarray(good, dtype=np.int64)
         return raw.records(cols, index), dead
 
-    def _row(self, payload: bytes) -> list[Any] | str:
-        """Values of one payload in schema order, or why it is not a record."""
+    def _row(self, payload: bytes, fields: tuple[Field, ...]) -> list[Any] | str:
+        """Values of one payload in schema order (of ``fields``), or why it is not a record."""
         try:
             obj = orjson.loads(payload)
         except orjson.JSONDecodeError as exc:
@@ -131,7 +137,7 @@ class JsonCodec(Codec):
             return f"not a JSON object but {_json_type(obj)}"
         strict = self.schema.nonfinite == "dead-letter"
         out: list[Any] = []
-        for f in self.used_fields:
+        for f in fields:
             v = obj.get(f.name)
             if v is None:
                 if f.optional or (f.kind == "float" and not strict):

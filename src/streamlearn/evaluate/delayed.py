@@ -54,11 +54,12 @@ class DeferredRace(Race):
             raise ConfigError("delayed labels need --granularity record (each record on its own)")
         self.labelled = 0
         self.max_pending = 0
+        self._stepping: dict[str, Learner] = {}
 
     def _predict(self, x: np.ndarray, i: int, out: dict[str, np.ndarray]) -> Pending:
         """Every running model's prediction of record ``i`` of the batch, kept for scoring."""
         item = Pending(x, None)
-        for name, model in self.running.items():
+        for name, model in self._stepping.items():
             if name in self.failed:
                 continue
             try:
@@ -81,7 +82,7 @@ class DeferredRace(Race):
 
     def _learn_all(self, item: Pending, i: int) -> None:
         """Every running model learns the record whose label came."""
-        for name, model in self.running.items():
+        for name, model in self._stepping.items():
             if name in self.failed:
                 continue
             try:
@@ -91,7 +92,11 @@ class DeferredRace(Race):
                 self._fail(name, exc, i)
 
     def _outputs(self, n: int) -> dict[str, np.ndarray]:
-        return {name: np.empty(n, dtype=m._prediction_dtype()) for name, m in self.running.items()}
+        """Room for a batch's predictions; the models that run it, looked up once per batch."""
+        self._stepping = self.running
+        return {
+            name: np.empty(n, dtype=m._prediction_dtype()) for name, m in self._stepping.items()
+        }
 
     def _score_released(self, released: list[Pending]) -> None:
         """Score the predictions made at arrival of the records whose labels came, in that order."""

@@ -158,6 +158,7 @@ class JoinedRace(DeferredRace):
     def drain(self) -> None:
         """Both streams ended: apply every label read, whatever its time."""
         self.last_failures, self.last_alarms = {}, []
+        self._stepping = self.running
         while self.scheduled:
             self._advance(self.scheduled[0][0], 0)
         self._finish(0)

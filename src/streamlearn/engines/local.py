@@ -174,6 +174,9 @@ def _label_feed(pipeline: Pipeline, source: Source) -> LabelFeed | None:
             format="json",
             broker_timeout=spec.broker_timeout,
             timestamps=True,
+            # labels are read in step with the records, a little at a time: a small
+            # prefetch queue (16 MB, not 128 MB; benchmarks/delay.py --join 673 -> 657 MB)
+            config={"queued.max.messages.kbytes": 16384},
         )
     )
 

@@ -37,7 +37,8 @@ class Pending:
         self.y = y
         self.ts = ts
         self.predictions: dict[str, Any] = {}
-        self.cold: set[str] = set()
+        # models that had learned nothing yet: rarely any, so no set per record
+        self.cold: frozenset[str] = frozenset()
 
 
 class DeferredRace(Race):
@@ -64,7 +65,7 @@ class DeferredRace(Race):
                 continue
             try:
                 if model.n_learned == 0:
-                    item.cold.add(name)
+                    item.cold |= {name}
                 members = getattr(model, "predict_members", None)
                 if members is None:
                     item.predictions[name] = out[name][i] = model.predict_one(x)
@@ -75,7 +76,7 @@ class DeferredRace(Race):
                 for member, pred in by_member.items():
                     item.predictions[f"{name}/{member}"] = pred
                     if model.n_learned == 0:
-                        item.cold.add(f"{name}/{member}")
+                        item.cold |= {f"{name}/{member}"}
             except Exception as exc:
                 self._fail(name, exc, i)
         return item

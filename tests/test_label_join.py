@@ -387,3 +387,34 @@ def test_the_report_and_console_show_what_became_of_the_labels(
     cells = [r.split("\t") for r in bars if r.count("\t") >= 2][1:]  # below the header
     counts_shown = [int(c[1].replace(",", "")) for c in cells]
     assert sum(counts_shown) == lab["delay_s"]["count"] and 4 <= len(counts_shown) <= 11
+
+
+@pytest.mark.kafka
+def test_the_predictions_topic_is_a_live_feed_keyed_by_record_with_the_champion_marked(
+    broker: Any, make_topic: Callable[..., str], tmp_path: Path
+) -> None:
+    from confluent_kafka import Consumer, TopicPartition
+
+    features, labels, predictions = make_topic(), make_topic(), make_topic()
+    _produce(broker.bootstrap, features, labels, "--count", "1200", "--label-delay", "0-0.5s",
+             "--seed", "3")  # fmt: skip
+    out = cli(*_args(broker.bootstrap, features, labels, "--model", "mean",
+                     "--predictions", f"kafka:{predictions}",
+                     "--metrics-json", str(tmp_path / "m.json")))  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    c = Consumer({"bootstrap.servers": broker.bootstrap, "group.id": "feed"})
+    c.assign([TopicPartition(predictions, 0, 0)])
+    got: list[Any] = []
+    while len(got) < 1200:
+        got += [m for m in c.consume(500, 2.0) if m.error() is None]
+    c.close()
+    ids = [int(m.key()) for m in got]
+    assert sorted(ids) == list(range(1200))  # every record, keyed by its id
+    champions = set()
+    for m in got:
+        doc = orjson.loads(m.value())
+        assert doc["key"] == int(m.key())
+        assert doc["prediction"] == doc["predictions"][doc["champion"]]
+        champions.add(doc["champion"])
+    # before any label the first model serves; the winner of the race serves later
+    assert metrics(tmp_path / "m.json")["champion"] in champions

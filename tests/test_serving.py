@@ -92,13 +92,23 @@ def test_a_csv_file_with_empty_labels_serves_them(tmp_path: Path) -> None:
     path = tmp_path / "rows.csv"
     path.write_text("\n".join(lines) + "\n")
     s = run(
-        Pipeline(f"csv:{path}", task="classification", target="label", models=["logreg"]),
+        Pipeline(f"csv:{path}", task="classification", target="label", models=["logreg", "nb"]),
         predictions=str(tmp_path / "preds"),
     )
     assert s["dead_letters"] == 0
     assert s["labels"]["unlabelled"] == 40
     assert s["models"]["logreg"]["predicted"] == 360
     assert s["models"]["logreg"]["accuracy"] > 0.9
+    # every record, served ones too, is in the predictions with the champion's marked
+    import pandas as pd
+
+    out = pd.concat(pd.read_csv(f) for f in sorted((tmp_path / "preds").glob("*.csv")))
+    assert len(out) == 400 and out["label"].isna().sum() == 40
+    assert set(out["champion"]) <= {"logreg", "nb"}
+    for name in ("logreg", "nb"):
+        mine = out["champion"] == name
+        served = out.loc[mine, "prediction"].fillna("(cold)")
+        assert (served == out.loc[mine, f"pred:{name}"].fillna("(cold)")).all()
 
 
 def test_served_records_do_not_wait_for_a_delayed_label() -> None:

@@ -115,6 +115,7 @@ class Race:
             raise ConfigError(f"--workers must be at least 1, not {workers}")
         self.workers = int(workers)
         self._pool: ThreadPoolExecutor | None = None
+        self._spread = False  # learners that keep the GIL moved to processes
         for name, model in models.items():
             if model.task != task:
                 raise ConfigError(f"model {name!r} is a {model.task} model, the task is {task}")
@@ -163,6 +164,8 @@ class Race:
         """
         if labelled is not None and not labelled.all():
             return self._step_served(X, y, labelled)
+        if self.workers > 1 and not getattr(self, "_spread", False):
+            self._spread_out()
         n = len(y)
         out: dict[str, np.ndarray] = {}
         self.last_failures = {}
@@ -235,6 +238,17 @@ class Race:
         futures = {name: self._pool.submit(one, model) for name, model in running.items()}
         return [(name, f.result()) for name, f in futures.items()]
 
+    def _spread_out(self) -> None:
+        """With ``workers > 1``: learners that keep the GIL move to processes of their own,
+        so the race's threads, waiting for them, let them learn at once."""
+        from streamlearn.learn.remote import holds_gil, remote
+
+        self.models = {
+            name: remote(m) if holds_gil(m) and name not in self.failed else m
+            for name, m in self.models.items()
+        }
+        self._spread = True
+
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state["_pool"] = None  # threads are not state: a restored race makes its own
@@ -264,10 +278,12 @@ class Race:
     def _fail(self, name: str, exc: Exception, index: int) -> None:
         """Mark ``name`` failed at the ``index``-th record of this batch (the first it had not learned)."""
         failure: ModelFailure = {
-            "error": f"{type(exc).__name__}: {exc}".rstrip(": "),
+            "error": getattr(exc, "worker_error", None)
+            or f"{type(exc).__name__}: {exc}".rstrip(": "),
             "record": self.records + index + 1,
             "batch": self.batches + 1,
-            "traceback": user_traceback(exc),
+            # a learner in a worker process (--workers) sends its own traceback
+            "traceback": getattr(exc, "worker_traceback", None) or user_traceback(exc),
         }
         if self.fail_fast:
             raise ModelFailedError(

@@ -37,6 +37,9 @@ class Learner(ABC):
     """
 
     task: ClassVar[Task] = "regression"
+    #: keeps the GIL while it learns (River, scikit-learn, plain Python): ``--workers``
+    #: runs it in a process of its own (:mod:`streamlearn.learn.remote`), not on a thread
+    holds_gil: ClassVar[bool] = False
 
     def __init__(self) -> None:
         self.n_learned = 0

@@ -25,6 +25,8 @@ __all__ = ["PlainClassifier", "PlainLearner", "PlainRegressor"]
 class PlainLearner(Learner):
     """Shared machinery of :class:`PlainRegressor` and :class:`PlainClassifier`."""
 
+    holds_gil = True
+
     def __new__(cls, model: object = None, task: Task = "regression") -> PlainLearner:
         if cls is PlainLearner:  # PlainLearner(obj, task) picks the class of the task
             cls = PlainClassifier if task == "classification" else PlainRegressor

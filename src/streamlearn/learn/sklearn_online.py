@@ -34,6 +34,8 @@ DEFAULT_CLASSES = 32
 class PartialFitLearner(Learner):
     """Shared machinery; the estimator is cloned, never trained itself."""
 
+    holds_gil = True
+
     def __init__(self, estimator: BaseEstimator) -> None:
         super().__init__()
         self._params: dict[str, Any] = {"estimator": estimator}

@@ -99,6 +99,8 @@ class WindowModel(Learner):
         at once (regression only).
     """
 
+    holds_gil = True
+
     def __init__(
         self,
         estimator: BaseEstimator,

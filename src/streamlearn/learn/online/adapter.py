@@ -48,6 +48,8 @@ class RiverLearner(Learner):
         Use the model's pandas ``predict_many`` for :meth:`predict_many`.
     """
 
+    holds_gil = True
+
     def __init__(
         self,
         model: base.Estimator,

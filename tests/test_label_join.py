@@ -418,3 +418,60 @@ def test_the_predictions_topic_is_a_live_feed_keyed_by_record_with_the_champion_
         champions.add(doc["champion"])
     # before any label the first model serves; the winner of the race serves later
     assert metrics(tmp_path / "m.json")["champion"] in champions
+
+
+@pytest.mark.kafka
+def test_a_live_run_joins_as_a_later_run_over_the_finished_topics(
+    broker: Any, make_topic: Callable[..., str], tmp_path: Path
+) -> None:
+    """The run reads while the producer writes features now and labels later; a second run
+    over the same topics once written gives the same figures: the order is event time."""
+    from helpers import start_cli
+
+    features, labels = make_topic(), make_topic()
+    args = _args(broker.bootstrap, features, labels, "--label-timeout", "1.5",
+                 "--until", "idle:4")  # fmt: skip
+    live = start_cli(*args, "--metrics-json", str(tmp_path / "live.json"))
+    _produce(broker.bootstrap, features, labels, "--count", "4000", "--rate", "1000",
+             "--label-delay", "0-2s", "--label-loss", "0.03", "--seed", "5")  # fmt: skip
+    assert live.wait(120) == 0, live.stderr.read() if live.stderr else ""
+    later = cli(*args, "--metrics-json", str(tmp_path / "later.json"))
+    assert later.returncode == 0, later.stderr
+    a, b = metrics(tmp_path / "live.json"), metrics(tmp_path / "later.json")
+    _reconciles(a)
+    assert a["records_predicted"] == 4000 and a["labels"]["labelled"] > 2500  # 3% lost, 25% late
+    assert a["labels"] == b["labels"]
+    assert a["models"]["rls"]["mse"] == b["models"]["rls"]["mse"]
+
+
+@pytest.mark.kafka
+def test_labels_spread_over_partitions_join_the_same_way_every_time(
+    broker: Any, make_topic: Callable[..., str], tmp_path: Path
+) -> None:
+    features, labels = make_topic(), make_topic(partitions=3)
+    _produce(broker.bootstrap, features, labels, "--count", "3000", "--rate", "2000",
+             "--label-delay", "0-2s", "--label-loss", "0.03", "--seed", "8")  # fmt: skip
+    records = _read(broker.bootstrap, features)
+    runs = []
+    for tag in ("a", "b"):
+        out = cli(*_args(broker.bootstrap, features, labels, "--label-timeout", "1.5",
+                         "--metrics-json", str(tmp_path / f"{tag}.json")))  # fmt: skip
+        assert out.returncode == 0, out.stderr
+        runs.append(metrics(tmp_path / f"{tag}.json"))
+    a, b = runs
+    _reconciles(a)
+    assert a["labels"] == b["labels"] and a["models"] == b["models"]
+    # the same counts as the offline join of the labels, whatever their partition
+    from confluent_kafka import Consumer, TopicPartition
+
+    c = Consumer({"bootstrap.servers": broker.bootstrap, "group.id": "all"})
+    c.assign([TopicPartition(labels, p, 0) for p in range(3)])
+    label_rows: list[tuple[int, dict[str, Any]]] = []
+    while len(label_rows) < a["labels"]["label_records"]:
+        label_rows += [(m.timestamp()[1], orjson.loads(m.value())) for m in c.consume(1000, 1.0)
+                       if m.error() is None]  # fmt: skip
+    c.close()
+    offline = _offline(records, sorted(label_rows, key=lambda r: r[0]), "rls", timeout_ms=1500)
+    lab = a["labels"]
+    assert (lab["labelled"], lab["unlabeled_expired"], lab["pending"]) == (
+        offline["labelled"], offline["expired"], offline["pending"])  # fmt: skip

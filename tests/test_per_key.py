@@ -167,3 +167,53 @@ def test_per_key_sigkill_then_resume_equals_the_uninterrupted_run(tmp_path: Path
     assert {k: v["accuracy"] for k, v in b["models"].items()} == {
         k: v["accuracy"] for k, v in a["models"].items()
     }
+
+
+@pytest.mark.parametrize("task", ["regression", "classification"])
+def test_per_key_races_with_numeric_features_run_on_the_executors(engine: str, task: str) -> None:
+    rows = _sensors(3000, keys=5)
+    for r in rows:
+        r["label"] = "up" if r["y"] > 0 else "down"
+    models = ["rls", "mean"] if task == "regression" else ["logreg", "majority"]
+
+    def go(on: str) -> dict[str, Any]:
+        return dict(
+            run(
+                Pipeline(
+                    MemorySource(rows),
+                    task=task,  # type: ignore[arg-type]
+                    target="y" if task == "regression" else "label",
+                    features=["x0", "x1", "x2"],
+                    models=models,
+                    per_key="sensor",
+                    batch_size=500,
+                ),
+                engine=on,
+            )
+        )
+
+    got, reference = go(engine), go("local")
+    if engine == "spark":
+        assert got["spark"]["per_key_races"] == "executors"
+    assert got["per_key"] == reference["per_key"]
+    assert got["models"] == reference["models"]
+    assert set(got["per_key"]["keys"]) == {f"s{k}" for k in range(5)}
+    metric = "mse" if task == "regression" else "accuracy"
+    best = min if task == "regression" else max
+    assert got["champion"] == best(models, key=lambda m: got["models"][m][metric])
+
+
+@pytest.mark.spark
+@pytest.mark.faults
+def test_per_key_races_on_the_executors_resume_exactly_after_sigkill(tmp_path: Path) -> None:
+    args = [
+        "run", "--source", "activity", "--count", "80000", "--task", "classification",
+        "--features", "x,y,z", "--model", "logreg", "--model", "nb", "--per-key", "Device",
+        "--batch-size", "4000", "--engine", "spark", "--quiet",
+    ]  # fmt: skip
+    a, b = uninterrupted_and_resumed(args, tmp_path, [13.0, 17.0])
+    assert a["spark"]["per_key_races"] == "executors"
+    assert b["per_key"] == a["per_key"]
+    assert {k: v["accuracy"] for k, v in b["models"].items()} == {
+        k: v["accuracy"] for k, v in a["models"].items()
+    }

@@ -115,3 +115,20 @@ def test_executors_without_streamlearn_get_it_shipped(spark_cluster: str, tmp_pa
     local = _run(args, tmp_path)
     assert cluster["models"]["logreg"]["accuracy"] == local["models"]["logreg"]["accuracy"]
     assert cluster["records_predicted"] == 4000
+
+
+def test_per_key_races_learn_on_the_cluster_s_executors(spark_cluster: str, tmp_path: Path) -> None:
+    """One race per device, each in Spark's state store on a worker whose Python has no
+    streamlearn (it is shipped), equal to the local engine."""
+    python = _python_without_streamlearn(tmp_path / "bare")
+    env = {**_without_pythonpath(), "PYSPARK_PYTHON": python}
+    args = [
+        "run", "--source", "activity", "--count", "6000", "--task", "classification",
+        "--features", "x,y,z", "--model", "logreg", "--model", "majority",
+        "--per-key", "Device", "--batch-size", "2000",
+    ]  # fmt: skip
+    cluster = _run([*args, "--engine", "spark", "--master", spark_cluster], tmp_path, env)
+    local = _run(args, tmp_path)
+    assert cluster["spark"]["per_key_races"] == "executors"
+    assert cluster["per_key"] == local["per_key"] and len(local["per_key"]["keys"]) >= 2
+    assert cluster["models"]["logreg"]["accuracy"] == local["models"]["logreg"]["accuracy"]

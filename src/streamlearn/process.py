@@ -107,6 +107,9 @@ class BatchProcessor(JoiningMixin):
         self.filtered = 0
         self.dead = 0
         self.batches = 0
+        #: per-key races run by Spark's executors: their reports for the next batch, and
+        #: the keys their state store evicted (set by the Spark engine's feed)
+        self.key_reports: tuple[list[Any], list[str]] | None = None
         self.label_records = 0  # read from the label topic
         self.label_dead = 0  # of them dead-lettered
         self.settled_as: Settled | None = None
@@ -237,7 +240,13 @@ class BatchProcessor(JoiningMixin):
             y = np.asarray(target, dtype=np.float64)
             labelled = ~np.isnan(y)
         mask = None if labelled.all() else labelled
-        if isinstance(race, PerKeyRace):
+        if isinstance(race, PerKeyRace) and self.key_reports is not None:
+            reports, evicted = self.key_reports
+            self.key_reports = None
+            encode = self._class_codes if race.task == "classification" else _floats
+            positions = (batch.partitions, batch.offsets)
+            preds = race.absorb(reports, evicted, y, positions, mask, encode)
+        elif isinstance(race, PerKeyRace):
             per_key = self.pipeline.per_key
             assert per_key is not None
             if per_key not in batch.columns:
@@ -257,6 +266,14 @@ class BatchProcessor(JoiningMixin):
         if self.race.task == "classification":
             return {k: self.labels.decode(v) for k, v in preds.items()}
         return preds
+
+    def _class_codes(self, values: np.ndarray) -> np.ndarray:
+        """Class labels predicted on Spark's executors as the run's codes (none yet: -1)."""
+        known = np.array([v is not None for v in values.tolist()], dtype=bool)
+        codes = np.full(len(values), -1, dtype=np.int64)
+        if known.any():
+            codes[known] = self.labels.encode(np.asarray(values[known], dtype=object))
+        return codes
 
     # -- reporting ----------------------------------------------------------------
     def steps_summary(self) -> dict[str, Any]:
@@ -357,3 +374,7 @@ class BatchProcessor(JoiningMixin):
             step.restore(s)
         self.consumed, self.predicted, self.filtered, self.dead, self.batches = state["counters"]
         self.label_records, self.label_dead = state.get("labels_read", (0, 0))
+
+
+def _floats(values: np.ndarray) -> np.ndarray:
+    return np.asarray(values, dtype=np.float64)

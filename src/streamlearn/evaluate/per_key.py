@@ -15,12 +15,14 @@ structure is pickled with checkpoints, so a resumed run is exact.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from streamlearn.errors import ConfigError
+from streamlearn.evaluate.key_race import KeyRace
 from streamlearn.evaluate.race import Race
 from streamlearn.learn.base import Learner
 from streamlearn.summary import PerKeyReport
@@ -44,7 +46,7 @@ class PerKeyRace(Race):
         if max_keys < 1:
             raise ConfigError(f"--max-keys must be at least 1, not {max_keys}")
         self.max_keys = int(max_keys)
-        self.keyed: OrderedDict[Any, Race] = OrderedDict()
+        self.keyed: OrderedDict[Any, KeyRace] = OrderedDict()
         self.evicted = 0
         # one thread per key's race: keys are many, and their races small
         self._settings = (args, {**kwargs, "workers": 1})
@@ -54,13 +56,13 @@ class PerKeyRace(Race):
         super().set_features(names, categorical)
         self._features = (names, categorical)
 
-    def _race_of(self, key: Any) -> Race:
+    def _race_of(self, key: Any) -> KeyRace:
         race = self.keyed.get(key)
         if race is not None:
             self.keyed.move_to_end(key)
             return race
         args, kwargs = self._settings
-        race = Race({n: m.clone() for n, m in self.models.items()}, *args, **kwargs)
+        race = KeyRace({n: m.clone() for n, m in self.models.items()}, *args, **kwargs)
         if self._features is not None:
             race.set_features(*self._features)
         for name in self.failed:  # a model that failed anywhere is out of every race
@@ -93,7 +95,9 @@ class PerKeyRace(Race):
             rows = order[cuts[g] : cuts[g + 1]]
             race = self._race_of(key)
             before = {name: race.scores[name].cold_start for name in names}
-            preds = race.step(X[rows], y[rows], None if labelled is None else labelled[rows])
+            preds = race.step_values(
+                X[rows], y[rows], None if labelled is None else labelled[rows], missing=-1
+            )
             for name, index in race.last_failures.items():
                 if name not in self.failed:
                     self._fail_at(name, race.failed[name], int(rows[index]))
@@ -116,6 +120,65 @@ class PerKeyRace(Race):
     ) -> dict[str, np.ndarray]:
         raise ConfigError("a per-key race needs each record's key: use step_keys")
 
+    def forget(self, evicted: list[str]) -> OrderedDict[str, dict[str, Any]]:
+        """Keys Spark's state store evicted (idle too long); returns the figures table."""
+        figures: OrderedDict[str, dict[str, Any]] = self.__dict__.setdefault(
+            "figures", OrderedDict()
+        )
+        for key in evicted:
+            if figures.pop(key, None) is not None:
+                self.evicted += 1
+        return figures
+
+    def absorb(
+        self,
+        reports: list[Any],
+        evicted: list[str],
+        y: np.ndarray,
+        positions: tuple[np.ndarray, np.ndarray],
+        labelled: np.ndarray | None,
+        encode: Callable[[np.ndarray], np.ndarray],
+    ) -> dict[str, np.ndarray]:
+        """Score a batch whose keys raced on Spark's executors, from their reports.
+
+        ``reports`` (:class:`~streamlearn.engines.spark.key_races.KeyReport`,
+        in order of each key's first record) hold each key's predictions,
+        cold starts, figures and failures; ``encode`` turns predicted values
+        into the run's class codes. Overall figures are scored in stream
+        order, exactly as :meth:`step_keys` scores them.
+        """
+        n = len(y)
+        self.last_failures, self.last_alarms = {}, []
+        names = list(self.running)
+        out: dict[str, np.ndarray] = {
+            name: np.empty(n, dtype=self.models[name]._prediction_dtype()) for name in names
+        }
+        cold = dict.fromkeys(names, 0)
+        figures = self.forget(evicted)
+        index = pd.MultiIndex.from_arrays(positions)
+        for report in reports:
+            rows = index.get_indexer(pd.MultiIndex.from_arrays([report.partitions, report.offsets]))
+            for name in names:
+                if name in report.predictions:
+                    out[name][rows] = encode(report.predictions[name])
+                    cold[name] += report.cold.get(name, 0)
+            for name, (failure, at) in report.failed.items():
+                if name not in self.failed:
+                    self._fail_at(name, failure, int(rows[at]))
+            figures[report.key] = report.figures
+            figures.move_to_end(report.key)
+        while len(figures) > self.max_keys:  # the driver's report keeps the bound
+            figures.popitem(last=False)
+        scored = slice(None) if labelled is None else labelled
+        if labelled is not None:
+            self.unlabelled += n - int(labelled.sum())
+        for name in names:
+            if name not in self.failed:
+                self._score(name, out[name][scored], y[scored], cold[name])
+        self.batches += 1
+        self.records += n
+        return {k: v for k, v in out.items() if k not in self.failed}
+
     def _fail_at(self, name: str, failure: Any, row: int) -> None:
         failure = dict(failure)
         failure["record"] = self.records + row + 1
@@ -127,6 +190,16 @@ class PerKeyRace(Race):
     def per_key(self, limit: int = PER_KEY_REPORTED) -> PerKeyReport:
         """Figures of each key's race (the ``limit`` most recently seen keys), and counts."""
         metric = "accuracy" if self.task == "classification" else "mse"
+        figures = self.__dict__.get("figures")
+        if figures:  # the keys raced on Spark's executors: their reported figures
+            shown = list(figures.items())[-limit:]
+            return {
+                "key": "",
+                "keys_held": len(figures),
+                "evicted_keys": self.evicted,
+                "metric": metric,
+                "keys": {k: {n: f for n, f in v.items() if n in self.models} for k, v in shown},
+            }
         listed = list(self.keyed.items())[-limit:]
         keys: dict[str, dict[str, Any]] = {}
         for key, race in listed:

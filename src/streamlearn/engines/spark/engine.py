@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from streamlearn.codecs.layout import SAMPLE
 from streamlearn.engines.base import Engine, Feed
 from streamlearn.engines.spark.feed import DriverState, SparkFeed
+from streamlearn.engines.spark.key_races import RaceTemplate
 from streamlearn.engines.spark.keyed import KeyedMirror
 from streamlearn.engines.spark.partitions import read_partition
 from streamlearn.engines.spark.planner import ReaderConfig, make_planner
@@ -34,6 +35,7 @@ from streamlearn.engines.spark.query import keyed_frame, source_frame
 from streamlearn.engines.spark.session import cores_of, get_session, kafka_connector_available
 from streamlearn.engines.spark.worker import WorkerPlan, row_wise
 from streamlearn.errors import ConfigError
+from streamlearn.evaluate.per_key import PerKeyRace
 from streamlearn.process import BatchProcessor
 from streamlearn.records.batch import RawBatch
 from streamlearn.steps.base import Step
@@ -148,7 +150,11 @@ class SparkEngine(Engine):
                 i for i, s in enumerate(steps) if isinstance(s, KeyedStep) and row_wise(steps[:i])
             ]
         )
-        mirrors = {i: KeyedMirror(s) for i in keyed if isinstance(s := steps[i], KeyedStep)}
+        mirrors = {
+            i: KeyedMirror(s)
+            for i in keyed
+            if i < len(steps) and isinstance(s := steps[i], KeyedStep)  # len(steps): the races
+        }
         driver_steps: list[Step] = [mirrors.get(i, s) for i, s in enumerate(steps)]
         # rows of Parquet and Arrow files travel through Spark as JSON (see partitions.as_payloads)
         run_as = (
@@ -158,27 +164,33 @@ class SparkEngine(Engine):
         if saved is not None:
             processor.restore(saved.processor)
         distribute = self.distribute and BatchPredictor.applies(processor, steps)
-        if not processor.settled and (mirrors or distribute):
+        per_key = isinstance(processor.race, PerKeyRace) and row_wise(steps)
+        if not processor.settled and (mirrors or distribute or per_key):
             # executors need the codec before the first batch: decide it on the first records
             processor.settle(_peek(source) or self._first_batch(config, source).payloads)
         if not processor.settled:  # nothing to learn a schema from: all on the driver
-            mirrors, distribute = {}, False
+            mirrors, distribute, per_key = {}, False, False
             processor.steps = list(steps)
-        state.keyed = sorted(mirrors)
+        race = race_template(processor, len(steps)) if per_key else None
+        if state.keyed is not None:  # a restart keeps where each key's state lives
+            race = race if len(steps) in state.keyed else None
+        stages = sorted(mirrors) + ([len(steps)] if race is not None else [])
+        state.keyed = stages
         plan = None
         if processor.codec is not None:
             plan = WorkerPlan.build(
                 processor.format, processor.codec.schema, steps, source.origin, source.position_kind
             )
+            plan.race = race
         jvm_kafka = self._jvm_kafka(spark, source)
         predictor = (
             BatchPredictor(spark, plan, processor, bool(mirrors)) if distribute and plan else None
         )
 
         df = source_frame(spark, config, source, jvm_kafka)
-        if mirrors:
+        if stages:
             assert plan is not None
-            df = keyed_frame(df, plan, sorted(mirrors), self.key_timeout_ms)
+            df = keyed_frame(df, plan, stages, self.key_timeout_ms)
         entries = {
             "master": self.master,
             "spark": {
@@ -187,6 +199,9 @@ class SparkEngine(Engine):
                 if source.replay == "log"
                 else None,
                 "keyed_steps_in_spark": [steps[i].step_id for i in sorted(mirrors)],
+                "per_key_races": ("executors" if race is not None else "driver")
+                if isinstance(processor.race, PerKeyRace)
+                else None,
             },
         }
 
@@ -201,13 +216,14 @@ class SparkEngine(Engine):
             state,
             mirrors,
             predictor,
+            race.stage if race is not None else None,
             until,
             cap if jvm_kafka else None,
             entries,
             cleanup,
         )
         stream = df.writeStream.foreachBatch(feed.on_batch).option("checkpointLocation", spark_ckpt)
-        if mirrors:
+        if stages:
             stream = stream.outputMode("update")
         if until.mode == "idle":
             stream = stream.trigger(processingTime=f"{pipeline.batch_interval or 0} seconds")
@@ -215,6 +231,31 @@ class SparkEngine(Engine):
             stream = stream.trigger(availableNow=True)
         feed.stream = stream
         return feed
+
+
+def race_template(processor: BatchProcessor, stage: int) -> RaceTemplate | None:
+    """Per-key races for Spark's executors, when their features are all numbers.
+
+    Categorical features keep the races on the driver: their codes follow
+    the whole stream's order, which no executor sees.
+    """
+    race = processor.race
+    assert isinstance(race, PerKeyRace) and processor.codec is not None
+    schema = processor.codec.schema
+    if schema.categorical_features or schema.target is None:
+        return None
+    if not schema.numeric_features:
+        return None
+    assert processor.pipeline.per_key is not None and race.task is not None
+    return RaceTemplate(
+        stage,
+        processor.pipeline.per_key,
+        schema.target,
+        race.task,
+        tuple(schema.numeric_features),
+        race.models,
+        race._settings,
+    )
 
 
 def _peek(source: Source) -> list[bytes] | None:

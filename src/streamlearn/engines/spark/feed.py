@@ -28,12 +28,21 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from pyspark import cloudpickle
 
 from streamlearn.engines.base import Arrival, Feed
-from streamlearn.engines.spark.keyed import ERROR, KeyedMirror, KeyedRow
+from streamlearn.engines.spark.keyed import (
+    ERROR,
+    EVICTED,
+    REPORT,
+    KeyedMirror,
+    KeyedRow,
+    rebuild_error,
+)
 from streamlearn.engines.spark.partitions import arrow_to_raw
 from streamlearn.engines.spark.report import describe_source, final_offset, translate_failure
 from streamlearn.errors import SourceError
+from streamlearn.evaluate.per_key import PerKeyRace
 from streamlearn.records.batch import RawBatch, RecordBatch
 from streamlearn.sinks.base import BatchResult
 from streamlearn.sources.base import Progress, Source
@@ -120,6 +129,7 @@ class SparkFeed(Feed):
         state: DriverState,
         mirrors: dict[int, KeyedMirror],
         predictor: BatchPredictor | None,
+        race_stage: int | None,
         until: Until,
         cap: int | None,
         entries: dict[str, Any],
@@ -133,6 +143,8 @@ class SparkFeed(Feed):
         self.state = state
         self.mirrors = mirrors
         self.predictor = predictor
+        #: the keyed stage of per-key races run on the executors, if they are
+        self.race_stage = race_stage
         self.until = until
         self.cap = cap
         self.total = (
@@ -160,7 +172,7 @@ class SparkFeed(Feed):
         if batch_id <= self.state.spark_batch or self.capped:
             # a replay of a batch whose effects are already saved: skip it, but
             # let keyed state commit it (Spark checks that every batch does)
-            if self.mirrors:
+            if self.mirrors or self.race_stage is not None:
                 df.write.format("noop").mode("overwrite").save()
             return
         try:
@@ -180,7 +192,7 @@ class SparkFeed(Feed):
             df = self.predictor.attach(df)
         table = df.toArrow()
         keyed: dict[int, list[KeyedRow]] = {}
-        if self.mirrors:
+        if self.mirrors or self.race_stage is not None:
             table = self._dispatch(table, keyed)
         raw = arrow_to_raw(table, self.origin, self.position_kind)
         predictions = None
@@ -271,14 +283,22 @@ class SparkFeed(Feed):
 
     def process(self, arrival: Arrival, batch_id: int) -> BatchResult | None:
         work: SparkWork = arrival.extra
+        raced = work.keyed.pop(self.race_stage, []) if self.race_stage is not None else []
         for step, rows in work.keyed.items():
             self.mirrors[step].pending.extend(rows)
         raw: RawBatch = arrival.raw
+        if self.race_stage is not None:
+            self.processor.key_reports = key_reports(raced, batch_id)
         if not len(raw):
             # only keyed-state news (evictions): update the mirrors, count no batch
             for mirror in self.mirrors.values():
                 if mirror.pending:
                     mirror.apply(_empty(self.origin, self.position_kind, batch_id))
+            if self.processor.key_reports is not None:
+                race = self.processor.race
+                assert isinstance(race, PerKeyRace)
+                race.forget(self.processor.key_reports[1])
+                self.processor.key_reports = None
             self.state.spark_batch = work.spark_batch
             return None
         if work.predictions is not None:
@@ -328,6 +348,18 @@ class SparkFeed(Feed):
             if self.predictor is not None:
                 self.predictor.release()
             self._cleanup()
+
+
+def key_reports(rows: list[KeyedRow], batch_id: int) -> tuple[list[Any], list[str]]:
+    """The executors' per-key race reports, in order of each key's first record, and the
+    keys their state store evicted; a failure there is raised as the local engine would."""
+    rows = sorted(rows, key=lambda r: (r.partition, r.offset))
+    failed = [r for r in rows if r.kind == ERROR]
+    if failed:
+        raise rebuild_error(cloudpickle.loads(failed[0].blob), batch_id)
+    reports = [cloudpickle.loads(r.blob) for r in rows if r.kind == REPORT]
+    evicted = [r.blob.decode() for r in rows if r.kind == EVICTED]
+    return reports, evicted
 
 
 def _from_spark(exc: BaseException) -> bool:

@@ -36,6 +36,7 @@ from streamlearn.steps.keyed import KeyedState, KeyedStats, KeyedStep
 
 __all__ = [
     "KEYED_SCHEMA",
+    "REPORT",
     "STATE_SCHEMA",
     "KeyedMirror",
     "KeyedRow",
@@ -45,7 +46,7 @@ __all__ = [
     "rebuild_error",
 ]
 
-DATA, STATE, EVICTED, ERROR, INPUT = 0, 1, 2, 3, 4
+DATA, STATE, EVICTED, ERROR, INPUT, REPORT = 0, 1, 2, 3, 4, 5
 KEYED_SCHEMA = (
     "partition int, offset long, payload binary, key binary, "
     "_kind int, _step int, _key string, _blob binary"
@@ -144,11 +145,19 @@ def make_tagger(
                 for stage in keyed:
                     batch = plan.transform_range(batch, done, stage)
                     done = stage
-                    step = plan.steps[stage]
-                    assert isinstance(step, KeyedStep)
                     where = index.get_indexer(
                         pd.MultiIndex.from_arrays([batch.partitions, batch.offsets])
                     )
+                    if plan.race is not None and stage == plan.race.stage:  # a race per key
+                        yield _rows(
+                            pdf.iloc[where],
+                            INPUT,
+                            stage,
+                            [repr(k) for k in plan.race.keys_of(batch)],
+                        )
+                        continue
+                    step = plan.steps[stage]
+                    assert isinstance(step, KeyedStep)
                     fan_out = getattr(step, "fan_out", None)
                     if fan_out is not None:  # every record to each key: one copy per key
                         for k in fan_out:
@@ -180,6 +189,9 @@ def make_updater(
         stage, key_text = int(group[0]), str(group[1])
         if stage < 0:  # records (and tagging errors) on their way to foreachBatch
             yield from chunks
+            return
+        if plan.race is not None and stage == plan.race.stage:
+            yield from _race_update(plan, stage, key_text, chunks, state, timeout_ms)
             return
         if state.hasTimedOut:
             saved = cloudpickle.loads(state.get[0])
@@ -224,6 +236,38 @@ def make_updater(
         yield _note(STATE, stage, key_text, *first, blob)
 
     return update
+
+
+def _race_update(
+    plan: WorkerPlan,
+    stage: int,
+    key_text: str,
+    chunks: Iterator[pd.DataFrame],
+    state: Any,
+    timeout_ms: int,
+) -> Iterator[pd.DataFrame]:
+    """One key's race over its records of the micro-batch, its state in Spark's store."""
+    assert plan.race is not None
+    if state.hasTimedOut:  # idle too long: the key starts afresh if it comes back
+        gone = cloudpickle.loads(state.get[0])
+        state.remove()
+        yield _note(EVICTED, stage, key_text, -1, -1, str(gone.key_name).encode())
+        return
+    pdf = pd.concat(list(chunks), ignore_index=True).sort_values(
+        ["partition", "offset"], kind="stable"
+    )
+    first = (int(pdf["partition"].iloc[0]), int(pdf["offset"].iloc[0]))
+    race = cloudpickle.loads(state.get[0]) if state.exists else plan.race.fresh()
+    try:
+        batch = plan.transform(plan.decode(raw_from_pandas(pdf, plan.origin, plan.position_kind)))
+        report = plan.race.run(race, batch)
+        report.key = race.key_name = str(plan.race.keys_of(batch)[0]) if len(batch) else key_text
+    except Exception as exc:
+        yield _note(ERROR, stage, key_text, *first, cloudpickle.dumps(error_info(exc)))
+        return
+    state.update((cloudpickle.dumps(race),))
+    state.setTimeoutDuration(timeout_ms)
+    yield _note(REPORT, stage, key_text, *first, cloudpickle.dumps(report))
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -22,6 +22,9 @@ from streamlearn.records.schema import Schema
 from streamlearn.steps.base import Step
 from streamlearn.steps.keyed import KeyedStep
 from streamlearn.types import PositionKind
+
+if TYPE_CHECKING:
+    from streamlearn.engines.spark.key_races import RaceTemplate
 
 __all__ = ["WorkerPlan", "raw_from_pandas", "row_wise"]
 
@@ -44,6 +47,8 @@ class WorkerPlan:
     steps: list[Step]
     origin: str
     position_kind: PositionKind
+    #: per-key races run on the executors (``--per-key``), after the steps
+    race: RaceTemplate | None = None
     _codec: Codec | None = field(default=None, repr=False, compare=False)
 
     @classmethod

@@ -24,6 +24,7 @@ class KeyRace(Race):
     """A :class:`Race` for one key, fed target *values* (class codes of the run, or labels)."""
 
     classes: list[Any]
+    _codes: dict[Any, int]
     #: the key, as text (set where the race runs on Spark's executors)
     key_name: str = ""
 
@@ -46,12 +47,16 @@ class KeyRace(Race):
         if self.task != "classification":
             return self.step(X, np.asarray(y, dtype=np.float64), labelled)
         if not hasattr(self, "classes"):
-            self.classes = []
+            self.classes, self._codes = [], {}
         known = y if labelled is None else y[labelled]
-        new = [v for v in pd.unique(known) if v not in set(self.classes)]
-        self.classes.extend(new)
-        codes = pd.Index(self.classes).get_indexer(y) if self.classes else np.full(len(y), -1)
-        preds = self.step(X, np.asarray(codes, dtype=np.int64), labelled)
+        codes = np.full(len(y), -1, dtype=np.int64)  # unlabelled records: no class
+        for v in pd.unique(known).tolist():  # in order of first appearance
+            code = self._codes.get(v)
+            if code is None:
+                code = self._codes[v] = len(self.classes)
+                self.classes.append(v)
+            codes[y == v] = code  # a key holds few classes: one pass each
+        preds = self.step(X, codes, labelled)
         table = np.array([*self.classes, missing], dtype=object)
         out = {}
         for name, p in preds.items():

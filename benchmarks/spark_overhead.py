@@ -124,6 +124,12 @@ def main() -> None:
         f"spark {net_seconds(spark):.2f} s (start-up {spark['spark']['startup_s']:.1f} s apart)"
         f" -> {per_batch * 1000:.0f} ms per micro-batch on Spark"
     )
+    phases = spark["spark"].get("batch_ms") or {}
+    print(
+        "  where a micro-batch's time goes (ms, Spark's durationMs; driver = our per-batch "
+        "processing inside addBatch): "
+        + ", ".join(f"{k} {v:.0f}" for k, v in sorted(phases.items(), key=lambda kv: -kv[1]))
+    )
 
     with tempfile.TemporaryDirectory() as d:
         folder = Path(d) / "parts"
@@ -142,12 +148,18 @@ def main() -> None:
             str(args.batch),
         ]
         ours_local = net_seconds(cli(*stats))
-        ours_spark = net_seconds(cli(*stats, "--engine", "spark"))
+        spark_doc = cli(*stats, "--engine", "spark")
+        ours_spark = net_seconds(spark_doc)
         startup, plain = plain_spark(folder)
     print(
         f"keyed statistics, {args.rows:,} rows in batches of {args.batch:,}: streamlearn local "
         f"{ours_local:.1f} s, streamlearn spark {ours_spark:.1f} s, plain Spark {plain:.1f} s "
         f"(start-up {startup:.1f} s apart)"
+    )
+    phases = spark_doc["spark"].get("batch_ms") or {}
+    print(
+        "  streamlearn's micro-batch (ms): "
+        + ", ".join(f"{k} {v:.0f}" for k, v in sorted(phases.items(), key=lambda kv: -kv[1]))
     )
     ratio = ours_spark / plain
     print(

@@ -162,6 +162,7 @@ class SparkFeed(Feed):
         self._closed = False
         self._last_data = time.monotonic()
         self._down_since: float | None = None
+        self._driver_s: list[float] = []  # the loop's time per batch, recent ones
 
     # -- Spark's thread ---------------------------------------------------------------
     def on_batch(self, df: Any, batch_id: int) -> None:
@@ -301,6 +302,7 @@ class SparkFeed(Feed):
                 self.processor.key_reports = None
             self.state.spark_batch = work.spark_batch
             return None
+        t0 = time.perf_counter()
         if work.predictions is not None:
             assert self.predictor is not None
             with self.predictor.precomputed(work.predictions):
@@ -308,6 +310,7 @@ class SparkFeed(Feed):
             self.distributed += 1
         else:
             result = self.processor.process(raw, batch_id)
+        self._driver_s = [*self._driver_s[-99:], time.perf_counter() - t0]
         self.state.spark_batch = work.spark_batch
         self.state.advance(raw)
         return result
@@ -331,8 +334,27 @@ class SparkFeed(Feed):
         return describe_source(self.source, self.state, final_offset(self.query))
 
     def summary(self) -> dict[str, Any]:
-        spark = {**self.entries["spark"], "distributed_prediction_batches": self.distributed}
+        spark = {
+            **self.entries["spark"],
+            "distributed_prediction_batches": self.distributed,
+            "batch_ms": self._batch_ms(),
+        }
         return {**self.entries, "spark": spark}
+
+    def _batch_ms(self) -> dict[str, float]:
+        """Where a micro-batch's time goes, in ms on average over Spark's recent batches that
+        held records: Spark's own phases (``durationMs``: the data source's offsets and
+        batch, planning, the write-ahead log and commit, ``addBatch``: running it) and, of
+        ``addBatch``, the driver's share (decoding, the race, sinks, checkpoint)."""
+        progress = [p for p in (self.query.recentProgress if self.query else []) or []]
+        batches = [p for p in progress if p.get("numInputRows", 0) > 0 and p.get("durationMs")]
+        out: dict[str, float] = {}
+        for p in batches:
+            for phase, ms in p["durationMs"].items():
+                out[phase] = out.get(phase, 0.0) + float(ms) / len(batches)
+        if self._driver_s:
+            out["driver"] = 1000 * sum(self._driver_s) / len(self._driver_s)
+        return out
 
     def close(self) -> None:
         if self._closed:

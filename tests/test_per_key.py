@@ -217,3 +217,30 @@ def test_per_key_races_on_the_executors_resume_exactly_after_sigkill(tmp_path: P
     assert {k: v["accuracy"] for k, v in b["models"].items()} == {
         k: v["accuracy"] for k, v in a["models"].items()
     }
+
+
+@pytest.mark.spark
+def test_per_key_races_on_spark_leave_the_state_store_when_idle(spark_session: Any) -> None:
+    """Sensors report in turns; on Spark a key idle past ``key_timeout_s`` is evicted from
+    the state store (and counted), so the state stays bounded however many keys pass."""
+    rows = _sensors(1600, keys=1)
+    for i, r in enumerate(rows):
+        r["sensor"] = f"s{i // 200}"  # eight sensors, one after another
+    s = run(
+        Pipeline(
+            MemorySource(rows),
+            task="regression",
+            target="y",
+            features=["x0", "x1", "x2"],
+            models=["rls"],
+            per_key="sensor",
+            batch_size=100,
+        ),
+        engine="spark",
+        key_timeout_s=0.3,
+    )
+    assert s["spark"]["per_key_races"] == "executors"
+    report = s["per_key"]
+    assert report["evicted_keys"] >= 4 and report["keys_held"] <= 4
+    assert report["keys_held"] + report["evicted_keys"] == 8
+    assert s["models"]["rls"]["predicted"] == 1600

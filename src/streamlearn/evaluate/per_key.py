@@ -105,15 +105,7 @@ class PerKeyRace(Race):
                 if name in preds:
                     out[name][rows] = preds[name]
                     cold[name] += race.scores[name].cold_start - before[name]
-        scored = slice(None) if labelled is None else labelled
-        if labelled is not None:
-            self.unlabelled += n - int(labelled.sum())
-        for name in names:
-            if name not in self.failed:
-                self._score(name, out[name][scored], y[scored], cold[name])
-        self.batches += 1
-        self.records += n
-        return {k: v for k, v in out.items() if k not in self.failed}
+        return self._score_overall(out, y, labelled, cold)
 
     def step(
         self, X: np.ndarray, y: np.ndarray, labelled: np.ndarray | None = None
@@ -169,12 +161,23 @@ class PerKeyRace(Race):
             figures.move_to_end(report.key)
         while len(figures) > self.max_keys:  # the driver's report keeps the bound
             figures.popitem(last=False)
+        return self._score_overall(out, y, labelled, cold)
+
+    def _score_overall(
+        self,
+        out: dict[str, np.ndarray],
+        y: np.ndarray,
+        labelled: np.ndarray | None,
+        cold: dict[str, int],
+    ) -> dict[str, np.ndarray]:
+        """Every labelled record's prediction scored in stream order, as one race would."""
+        n = len(y)
         scored = slice(None) if labelled is None else labelled
         if labelled is not None:
             self.unlabelled += n - int(labelled.sum())
-        for name in names:
+        for name, preds in out.items():
             if name not in self.failed:
-                self._score(name, out[name][scored], y[scored], cold[name])
+                self._score(name, preds[scored], y[scored], cold[name])
         self.batches += 1
         self.records += n
         return {k: v for k, v in out.items() if k not in self.failed}

@@ -171,7 +171,7 @@ class SparkEngine(Engine):
         if not processor.settled:  # nothing to learn a schema from: all on the driver
             mirrors, distribute, per_key = {}, False, False
             processor.steps = list(steps)
-        race = race_template(processor, len(steps)) if per_key else None
+        race = _race_template(processor, len(steps)) if per_key else None
         if state.keyed is not None:  # a restart keeps where each key's state lives
             race = race if len(steps) in state.keyed else None
         stages = sorted(mirrors) + ([len(steps)] if race is not None else [])
@@ -233,7 +233,7 @@ class SparkEngine(Engine):
         return feed
 
 
-def race_template(processor: BatchProcessor, stage: int) -> RaceTemplate | None:
+def _race_template(processor: BatchProcessor, stage: int) -> RaceTemplate | None:
     """Per-key races for Spark's executors, when their features are all numbers.
 
     Categorical features keep the races on the driver: their codes follow

@@ -28,16 +28,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from pyspark import cloudpickle
 
 from streamlearn.engines.base import Arrival, Feed
+from streamlearn.engines.spark.key_races import key_reports
 from streamlearn.engines.spark.keyed import (
     ERROR,
-    EVICTED,
-    REPORT,
     KeyedMirror,
     KeyedRow,
-    rebuild_error,
 )
 from streamlearn.engines.spark.partitions import arrow_to_raw
 from streamlearn.engines.spark.report import describe_source, final_offset, translate_failure
@@ -370,18 +367,6 @@ class SparkFeed(Feed):
             if self.predictor is not None:
                 self.predictor.release()
             self._cleanup()
-
-
-def key_reports(rows: list[KeyedRow], batch_id: int) -> tuple[list[Any], list[str]]:
-    """The executors' per-key race reports, in order of each key's first record, and the
-    keys their state store evicted; a failure there is raised as the local engine would."""
-    rows = sorted(rows, key=lambda r: (r.partition, r.offset))
-    failed = [r for r in rows if r.kind == ERROR]
-    if failed:
-        raise rebuild_error(cloudpickle.loads(failed[0].blob), batch_id)
-    reports = [cloudpickle.loads(r.blob) for r in rows if r.kind == REPORT]
-    evicted = [r.blob.decode() for r in rows if r.kind == EVICTED]
-    return reports, evicted
 
 
 def _from_spark(exc: BaseException) -> bool:

@@ -21,15 +21,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
+from pyspark import cloudpickle
 
+from streamlearn.engines.spark.keyed import ERROR, EVICTED, REPORT, KeyedRow, rebuild_error
 from streamlearn.evaluate.key_race import KeyRace
 from streamlearn.learn.base import Learner
 from streamlearn.learn.features import FeatureEncoder
 from streamlearn.records.batch import RecordBatch
 from streamlearn.records.labels import has_label
 
-__all__ = ["KeyReport", "RaceTemplate"]
+__all__ = ["KeyReport", "RaceTemplate", "key_reports"]
 
 
 @dataclass
@@ -103,6 +104,13 @@ class KeyReport:
     key: str = ""
 
 
-def sorted_rows(pdf: pd.DataFrame) -> pd.DataFrame:
-    """The key's rows in stream order (Spark groups them in no particular order)."""
-    return pdf.sort_values(["partition", "offset"], kind="stable")
+def key_reports(rows: list[KeyedRow], batch_id: int) -> tuple[list[Any], list[str]]:
+    """The executors' per-key race reports, in order of each key's first record, and the
+    keys their state store evicted; a failure there is raised as the local engine would."""
+    rows = sorted(rows, key=lambda r: (r.partition, r.offset))
+    failed = [r for r in rows if r.kind == ERROR]
+    if failed:
+        raise rebuild_error(cloudpickle.loads(failed[0].blob), batch_id)
+    reports = [cloudpickle.loads(r.blob) for r in rows if r.kind == REPORT]
+    evicted = [r.blob.decode() for r in rows if r.kind == EVICTED]
+    return reports, evicted

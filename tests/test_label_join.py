@@ -475,3 +475,12 @@ def test_labels_spread_over_partitions_join_the_same_way_every_time(
     lab = a["labels"]
     assert (lab["labelled"], lab["unlabeled_expired"], lab["pending"]) == (
         offline["labelled"], offline["expired"], offline["pending"])  # fmt: skip
+
+
+def test_a_delay_in_seconds_survives_a_copy_of_the_pipeline() -> None:
+    import dataclasses
+
+    p = Pipeline("kafka:f", task="regression", models=["rls"], delay="1.5s")
+    q = dataclasses.replace(p, format="json")
+    assert (p.delay_seconds, q.delay_seconds) == (1.5, 1.5)
+    assert Pipeline("linear", task="regression", models=["rls"], delay="20").delay == 20

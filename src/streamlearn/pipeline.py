@@ -195,7 +195,9 @@ class Pipeline:
             raise ConfigError("models need a --task (regression or classification)")
         check("granularity", self.granularity, GRANULARITIES)
         check("nonfinite", self.nonfinite, NONFINITE)
-        self.delay, self.delay_seconds = parse_delay(self.delay)
+        records, self.delay_seconds = parse_delay(self.delay)
+        # seconds stay text ("5s"), so a copy (dataclasses.replace) parses them again
+        self.delay = records if self.delay_seconds is None else f"{self.delay_seconds:g}s"
         self._check_labels()
         if self.max_keys < 1:
             raise ConfigError(f"--max-keys must be at least 1, not {self.max_keys}")

@@ -4,7 +4,9 @@ Writes one CSV per key count (key ``k`` = record number mod K, its own linear
 rule per key), then times ``--per-key k`` races in this process with
 ``workers=1`` and ``workers=2``, and on the Spark engine (local[1] and
 local[2], a CLI process each, start-up excluded: Spark reports its own
-elapsed time). Prints records/s and ratios. This machine has 2 cores.
+elapsed time) and, with ``--cluster``, on a standalone cluster on
+127.0.0.1 with one and two one-core workers. Prints records/s and ratios.
+This machine has 2 cores.
 """
 
 from __future__ import annotations
@@ -98,6 +100,11 @@ def main() -> None:
     ap.add_argument("--records", type=int, default=200_000)
     ap.add_argument("--keys", default="1,10,1000,100000")
     ap.add_argument("--spark", action="store_true", help="also time the Spark engine")
+    ap.add_argument(
+        "--cluster",
+        action="store_true",
+        help="also a standalone cluster on 127.0.0.1 with 1 and 2 one-core workers",
+    )
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as d:
         warm = Path(d) / "warm.csv"  # compiled kernels load once, outside the timings
@@ -117,6 +124,33 @@ def main() -> None:
                     s1, s2 = spark(path, task, "local[1]"), spark(path, task, "local[2]")
                     line += f"  spark local[1] {s1:>8,.0f}, local[2] {s2:>8,.0f} ({s2 / one:.2f}x local)"
                 print(line, flush=True)
+    if args.cluster:
+        cluster(args.records, [int(k) for k in args.keys.split(",")])
+
+
+def cluster(records: int, key_counts: list[int]) -> None:
+    """Per-key races on a standalone cluster of 1, then 2 one-core workers."""
+    from streamlearn.engines.spark.standalone import local_cluster
+
+    with tempfile.TemporaryDirectory() as d:
+        paths = {}
+        for keys in key_counts:
+            paths[keys] = Path(d) / f"keys{keys}.csv"
+            write(paths[keys], records, keys)
+        figures: dict[tuple[int, str, int], float] = {}
+        for workers in (1, 2):
+            with local_cluster(workers=workers) as master:
+                for keys, path in paths.items():
+                    for task in ("regression", "classification"):
+                        figures[keys, task, workers] = spark(path, task, master)
+        for keys in key_counts:
+            for task in ("regression", "classification"):
+                w1, w2 = figures[keys, task, 1], figures[keys, task, 2]
+                print(
+                    f"{keys:>7,} keys  {task:<14} standalone cluster: 1 worker {w1:>8,.0f} rec/s, "
+                    f"2 workers {w2:>8,.0f} ({w2 / w1:.2f}x)",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

@@ -467,3 +467,37 @@ def test_kafka_sink_batch_cut_by_a_crash_is_hidden_from_committed_readers(
     resumed.close()
     keys = _committed_keys(broker.bootstrap, topic)
     assert len(keys) == 120 and b"k" not in keys
+
+
+@pytest.mark.kafka
+def test_a_lost_broker_stops_a_label_join_in_time(workdir: Path) -> None:
+    """With ``--labels``, the label topic's reader waits for the broker like the records'
+    reader: one line naming the broker after ``--broker-timeout``, never an early error
+    that leaves the exit waiting on a commit to the dead broker."""
+    from streamlearn.kafka.broker import EmbeddedBroker
+
+    with EmbeddedBroker() as broker:
+        producer = _start([  # writing while the run reads: labels come in live
+            "produce", "linear", "--count", "200000", "--rate", "2000", "--topic", "f",
+            "--labels-topic", "l", "--label-delay", "0-1s", "--bootstrap", broker.bootstrap,
+        ])  # fmt: skip
+        time.sleep(2)
+        args = [
+            "run", "--source", "kafka:f", "--labels", "kafka:l", "--join-key", "id",
+            "--bootstrap", broker.bootstrap, "--task", "regression", "--target", "y",
+            "--model", "rls", "--batch-size", "200", "--until", "idle:30", "--quiet",
+            "--broker-timeout", str(BROKER_TIMEOUT), "--checkpoint", "ck",
+        ]  # fmt: skip
+        proc = _start(args)
+        deadline = time.monotonic() + 60
+        while _read_next_batch(workdir / "ck" / Checkpointer.FILE) < 5:
+            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr
+            time.sleep(0.02)
+        broker.stop()
+        stopped = time.monotonic()
+    producer.kill()
+    producer.communicate(timeout=30)
+    _, err = proc.communicate(timeout=90)
+    assert proc.returncode == 4, err
+    assert time.monotonic() - stopped <= BROKER_TIMEOUT + 10
+    assert len(_error_lines(err)) == 1 and "lost the Kafka broker" in err

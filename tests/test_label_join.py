@@ -316,7 +316,7 @@ def test_every_record_is_accounted_for_and_batching_changes_nothing(
         race = _race(timeout, max_pending)
         lab = sorted(due)
         race.schedule(np.array([d[0] for d in lab], dtype=np.int64), [d[1] for d in lab],
-                      [d[2] for d in lab], [None] * len(lab))  # fmt: skip
+                      [d[2] for d in lab], [("labels", 0, j, b"") for j in range(len(lab))])  # fmt: skip
         i = j = 0
         while i < len(rows):
             size = sizes[j % len(sizes)]
@@ -484,3 +484,41 @@ def test_a_delay_in_seconds_survives_a_copy_of_the_pipeline() -> None:
     q = dataclasses.replace(p, format="json")
     assert (p.delay_seconds, q.delay_seconds) == (1.5, 1.5)
     assert Pipeline("linear", task="regression", models=["rls"], delay="20").delay == 20
+
+
+def test_own_labels_of_evicted_records_do_not_pile_up() -> None:
+    """``--delay SECONDS`` with a small ``--max-pending``: the schedule stays bounded too."""
+    race = _race(None, 10)
+    X = np.zeros((100, 1))
+    for b in range(20):
+        keys = [str(b * 100 + i) for i in range(100)]
+        ts = np.arange(b * 100, b * 100 + 100)
+        race.schedule(ts + 1_000_000, keys, [1.0] * 100, [None] * 100)  # due much later
+        race.step_joined(X, keys, ts)
+        assert len(race.scheduled) <= 2 * 10 + 100
+    counts = race.label_counts()
+    assert counts["evicted"] == 2000 - 10 and counts["pending"] == 10
+    assert counts["unknown_keys"] == 0  # a record's own label is not an unknown key
+
+
+@pytest.mark.kafka
+def test_producing_labels_from_a_real_file_skips_bad_lines_and_keeps_its_id_column(
+    broker: Any, make_topic: Callable[..., str], tmp_path: Path
+) -> None:
+    rows = ["id,x,label", *(f"{100 + i},{i * 0.5},{'up' if i % 2 else 'down'}" for i in range(40))]
+    rows[7] = "103,not-a-number,up"  # a bad line
+    rows[9] = "105,4.0,"  # no label: written to be served
+    path = tmp_path / "rows.csv"
+    path.write_text("\n".join(rows) + "\n")
+    features, labels = make_topic(), make_topic()
+    base = ["produce", f"csv:{path}", "--bootstrap", broker.bootstrap, "--topic", features,
+            "--labels-topic", labels, "--label-delay", "0s", "--target", "label"]  # fmt: skip
+    clash = cli(*base)
+    assert clash.returncode == 2 and "--id-field" in clash.stderr
+    assert "Traceback" not in clash.stderr and len(clash.stderr.strip().splitlines()) == 1
+    done = cli(*base, "--id-field", "rid")
+    assert done.returncode == 0, done.stderr
+    assert "39 records" in done.stdout and "1 records skipped" in done.stdout
+    written = _read(broker.bootstrap, features)
+    assert [r["id"] for _t, r in written][:3] == [100, 101, 102]  # the file's own ids kept
+    assert len(_read(broker.bootstrap, labels)) == 38  # the unlabelled row gets none

@@ -34,7 +34,7 @@ __all__ = ["FORMAT_VERSION", "MAGIC", "Checkpoint", "Checkpointer", "read_header
 #: the first line of every checkpoint file
 MAGIC = b"streamlearn checkpoint\n"
 #: the layout of the header and payload; a file of another version is refused
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # 3: per-key races hold their own classes; labels joined by key
 #: a header longer than this is not one of ours
 _MAX_HEADER = 1 << 16
 

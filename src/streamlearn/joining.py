@@ -62,7 +62,8 @@ class JoiningMixin:
         p = self.pipeline
         assert schema.target is not None
         if labels is not None and len(labels):
-            got = decode_labels(labels, str(p.join_key), schema.target)
+            numeric = race.task == "regression"
+            got = decode_labels(labels, str(p.join_key), schema.target, numeric)
             self.label_records += len(labels)
             self.label_dead += len(got.dead)
             result.dead_letters.extend(got.dead)
@@ -114,4 +115,4 @@ class JoiningMixin:
             return []
         if self.race.task == "classification":
             return self.labels.encode(np.array([str(v) for v in values], dtype=object)).tolist()
-        return [float(v) for v in values]  # type: ignore[arg-type]
+        return values  # numbers already (decode_labels, or a float column)

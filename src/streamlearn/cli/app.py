@@ -203,6 +203,7 @@ def produce(
     label_delay: str = typer.Option("0-5s", help="how much later labels come: LOW-HIGHs or Ss"),
     label_loss: float = typer.Option(0.0, help="share of labels that never come"),
     target: str | None = typer.Option(None, help="the label field (default: the source's)"),
+    id_field: str = typer.Option("id", help="the record id written with features and labels"),
 ) -> None:
     """Write generated or file records to a Kafka topic, or serve them as lines on a socket."""
     options = ProduceOptions(**locals())

@@ -217,13 +217,15 @@ def produce_labels_command(p: ProduceOptions, spec: SourceSpec, topic: str) -> N
         target,
         label_delay=delay,
         label_loss=p.label_loss,
+        id_field=p.id_field,
         count=p.count,
         rate=p.rate,
         seed=p.seed or 0,
     )
+    skipped = f"; {done.skipped:,} records skipped (not holding {target!r})" if done.skipped else ""
     print(
         f"produced {done.records:,} records to {topic} and {done.labels:,} labels to "
-        f"{p.labels_topic} on {p.bootstrap} in {done.seconds:.1f} s"
+        f"{p.labels_topic} on {p.bootstrap} in {done.seconds:.1f} s{skipped}"
     )
 
 

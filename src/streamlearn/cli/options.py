@@ -181,3 +181,4 @@ class ProduceOptions:
     label_delay: str = "0-5s"
     label_loss: float = 0.0
     target: str | None = None
+    id_field: str = "id"

@@ -119,7 +119,12 @@ class JoinedRace(DeferredRace):
         ys: list[Any],
         letters: list[LabelLetter | None],
     ) -> None:
-        """Labels read from their stream: applied when the stream's time reaches theirs."""
+        """Labels read from their stream: applied when the stream's time reaches theirs.
+
+        A ``None`` letter marks a record's own label (``--delay SECONDS``),
+        scheduled with its record's batch: one for a record no longer
+        waiting is dropped, not dead-lettered.
+        """
         for t, key, y, letter in zip(ts.tolist(), keys, ys, letters, strict=True):
             heapq.heappush(self.scheduled, (int(t), self.sequence, key, y, letter))
             self.sequence += 1
@@ -152,8 +157,20 @@ class JoinedRace(DeferredRace):
             self.waiting[key] = item
             self._bound(i)
         self._advance(self.now, n)
+        self._compact()
         self._finish(n)
         return {k: v for k, v in out.items() if k not in self.failed}
+
+    def _compact(self) -> None:
+        """Drop the scheduled own labels (``--delay SECONDS``) of records no longer waiting
+        (evicted by ``--max-pending``), so the schedule stays bounded too. Labels read from
+        a topic stay: they are read only a little ahead of the records."""
+        scheduled = self.scheduled
+        if len(scheduled) <= 2 * self.max_held:
+            return
+        kept = [e for e in scheduled if e[4] is not None or e[2] in self.waiting]
+        heapq.heapify(kept)
+        self.scheduled = kept
 
     def drain(self) -> None:
         """Both streams ended: apply every label read, whatever its time."""
@@ -189,7 +206,7 @@ class JoinedRace(DeferredRace):
         elif key in self.done:
             if self.done[key]:
                 self.duplicates += 1
-            else:
+            elif letter is not None:  # a record's own label (--delay SECONDS) is no news
                 self._dead(letter, f"label for join key {key!r} came after its record expired")
         elif key in self.early:
             self.duplicates += 1

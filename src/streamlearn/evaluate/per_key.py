@@ -48,6 +48,8 @@ class PerKeyRace(Race):
         self.max_keys = int(max_keys)
         self.keyed: OrderedDict[Any, KeyRace] = OrderedDict()
         self.evicted = 0
+        #: each key's figures, when the keys raced on Spark's executors (see absorb)
+        self.figures: OrderedDict[str, dict[str, Any]] = OrderedDict()
         # one thread per key's race: keys are many, and their races small
         self._settings = (args, {**kwargs, "workers": 1})
         self._features: tuple[tuple[str, ...], np.ndarray] | None = None
@@ -114,13 +116,10 @@ class PerKeyRace(Race):
 
     def forget(self, evicted: list[str]) -> OrderedDict[str, dict[str, Any]]:
         """Keys Spark's state store evicted (idle too long); returns the figures table."""
-        figures: OrderedDict[str, dict[str, Any]] = self.__dict__.setdefault(
-            "figures", OrderedDict()
-        )
         for key in evicted:
-            if figures.pop(key, None) is not None:
+            if self.figures.pop(key, None) is not None:
                 self.evicted += 1
-        return figures
+        return self.figures
 
     def absorb(
         self,
@@ -193,7 +192,7 @@ class PerKeyRace(Race):
     def per_key(self, limit: int = PER_KEY_REPORTED) -> PerKeyReport:
         """Figures of each key's race (the ``limit`` most recently seen keys), and counts."""
         metric = "accuracy" if self.task == "classification" else "mse"
-        figures = self.__dict__.get("figures")
+        figures = self.figures
         if figures:  # the keys raced on Spark's executors: their reported figures
             shown = list(figures.items())[-limit:]
             return {

@@ -91,7 +91,7 @@ class Race:
         fits, NumPy), not from pure-Python ones such as River's.
     """
 
-    #: records predicted without a label (served); a class default for older checkpoints
+    #: records predicted without a label (served)
     unlabelled: int = 0
 
     def __init__(
@@ -164,7 +164,7 @@ class Race:
         """
         if labelled is not None and not labelled.all():
             return self._step_served(X, y, labelled)
-        if self.workers > 1 and not getattr(self, "_spread", False):
+        if self.workers > 1 and not self._spread:
             self._spread_out()
         n = len(y)
         out: dict[str, np.ndarray] = {}

@@ -373,14 +373,11 @@ class KafkaSource(Source):
                 self._maybe_commit(force=True)
         finally:
             consumer, self._consumer = self._consumer, None
-            if answered:
-                consumer.close()
-            else:
-                # librdkafka may still wait on requests to the lost broker: do
-                # not hold the exit for them
-                closer = threading.Thread(target=consumer.close, daemon=True)
-                closer.start()
-                closer.join(timeout=1.0)
+            # librdkafka may wait on requests to a broker lost just now (a commit
+            # holds close() ~45 s, measured): never hold the exit for them
+            closer = threading.Thread(target=consumer.close, daemon=True)
+            closer.start()
+            closer.join(timeout=5.0 if answered else 1.0)
 
 
 def from_spec(spec: SourceSpec) -> KafkaSource:

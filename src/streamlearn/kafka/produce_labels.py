@@ -13,6 +13,7 @@ from __future__ import annotations
 import heapq
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import orjson
@@ -49,6 +50,8 @@ class ProducedLabels:
     records: int
     labels: int
     seconds: float
+    #: records left out: not JSON objects holding the target (a bad line of a file)
+    skipped: int = 0
 
 
 def produce_with_labels(
@@ -67,14 +70,16 @@ def produce_with_labels(
     """Write the source's records as features to ``topic`` and their labels later to ``labels_topic``.
 
     The source must deliver JSON objects (wrap others in a
-    :class:`~streamlearn.sources.transcode.Transcoder`) holding ``target``.
+    :class:`~streamlearn.sources.transcode.Transcoder`) holding ``target``;
+    other records are skipped and counted. A record whose target is null or
+    empty is written without a label (to be served). ``id_field`` must be a new field.
     """
     if not 0 <= label_loss < 1:
         raise ConfigError(f"--label-loss must be in [0, 1), not {label_loss}")
     rng = np.random.default_rng(seed)
     pacer = Pacer(rate)
     due: list[tuple[int, int, bytes, bytes]] = []  # (time ms, id, key, payload)
-    sent = labels = 0
+    sent = labels = skipped = 0
     started = time.perf_counter()
     with (
         KafkaWriter(bootstrap, topic) as features,
@@ -91,14 +96,20 @@ def produce_with_labels(
                     now = time.time_ns() // 1_000_000
                     payloads, keys = [], []
                     for payload in batch.payloads:
-                        record = orjson.loads(payload)
-                        if not isinstance(record, dict) or target not in record:
-                            raise ConfigError(f"records must be JSON objects holding {target!r}")
+                        record = _record(payload, target)
+                        if record is None:
+                            skipped += 1
+                            continue
+                        if id_field in record:
+                            raise ConfigError(
+                                f"the records already hold a field {id_field!r}; "
+                                "give --id-field another name"
+                            )
                         key = str(sent).encode()
                         value = record.pop(target)
                         payloads.append(orjson.dumps({id_field: sent, **record}))
                         keys.append(key)
-                        if rng.random() >= label_loss:
+                        if value not in (None, "") and rng.random() >= label_loss:
                             wait = rng.uniform(*label_delay)
                             label = orjson.dumps({id_field: sent, target: value})
                             heapq.heappush(due, (now + round(wait * 1000), sent, key, label))
@@ -112,7 +123,16 @@ def produce_with_labels(
         finally:
             source.close()
         later.flush()
-    return ProducedLabels(sent, labels, time.perf_counter() - started)
+    return ProducedLabels(sent, labels, time.perf_counter() - started, skipped)
+
+
+def _record(payload: bytes, target: str) -> dict[str, Any] | None:
+    """The record as a dict holding ``target``, or ``None``."""
+    try:
+        record = orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        return None
+    return record if isinstance(record, dict) and target in record else None
 
 
 def _release(due: list[tuple[int, int, bytes, bytes]], writer: KafkaWriter, now_ms: int) -> int:

@@ -9,6 +9,7 @@ numbers written without a fraction, so ``17``, ``17.0`` and ``"17"`` join.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,17 +57,36 @@ class LabelRecords:
     dead: list[DeadLetter] = field(default_factory=list)
 
 
-def decode_labels(raw: RawBatch, join_key: str, target: str) -> LabelRecords:
+def _value(value: Any, numeric: bool) -> Any:
+    """A label's value as the race learns it (a finite number, or text), or ``None``."""
+    if isinstance(value, dict | list):
+        return None
+    if not numeric:
+        return value if isinstance(value, str) else key_text(value)
+    if isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def decode_labels(raw: RawBatch, join_key: str, target: str, numeric: bool) -> LabelRecords:
     """The label records of a batch read from the label topic.
+
+    ``numeric``: the target is a number (regression); otherwise class labels,
+    as text. A label of the wrong kind is a dead letter.
 
     Examples
     --------
     >>> import numpy as np
-    >>> raw = RawBatch("labels", [b'{"id": 1, "y": "a"}', b"oops"], np.zeros(2, np.int32),
-    ...                np.arange(2), timestamps=np.array([5, 6]))
-    >>> got = decode_labels(raw, "id", "y")
-    >>> got.keys, got.values, got.dead[0].reason
-    (['1'], ['a'], 'not a JSON object')
+    >>> payloads = [b'{"id": 1, "y": 2.5}', b"oops", b'{"id": 2, "y": "high"}']
+    >>> raw = RawBatch("labels", payloads, np.zeros(3, np.int32), np.arange(3),
+    ...                timestamps=np.array([5, 6, 7]))
+    >>> got = decode_labels(raw, "id", "y", numeric=True)
+    >>> got.keys, got.values, [d.reason for d in got.dead]
+    (['1'], [2.5], ['not a JSON object', "label for 'y' is not a number: 'high'"])
     """
     assert raw.timestamps is not None
     keep: list[int] = []
@@ -83,9 +103,15 @@ def decode_labels(raw: RawBatch, join_key: str, target: str) -> LabelRecords:
         if key is None:
             out.dead.append(raw.dead_letter(i, f"label without its join key {join_key!r}"))
             continue
-        value = obj.get(target)
-        if value is None or value == "":
+        given = obj.get(target)
+        if given is None or given == "":
             out.dead.append(raw.dead_letter(i, f"label without a value for {target!r}"))
+            continue
+        value = _value(given, numeric)
+        if value is None:
+            kind = "a number" if numeric else "a class label"
+            why = f"label for {target!r} is not {kind}: {given!r}"
+            out.dead.append(raw.dead_letter(i, why))
             continue
         keep.append(i)
         out.keys.append(key)

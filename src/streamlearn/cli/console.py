@@ -219,8 +219,8 @@ def label_lines(summary: RunSummary) -> list[str]:
     return [
         f"labels {late}: {counts}, {labels.get('evicted', 0):,} evicted; "
         f"{labels.get('duplicates', 0):,} duplicates, {labels.get('unknown_keys', 0):,} "
-        f"dead-lettered for unknown or expired keys, {labels.get('early_labels', 0):,} "
-        "waiting for their record",
+        f"dead-lettered for unknown or expired keys, {labels.get('malformed_labels', 0):,} "
+        f"malformed, {labels.get('early_labels', 0):,} waiting for their record",
         f"label delay: median {d['p50_s']:.3g} s, 90% {d['p90_s']:.3g} s, "
         f"99% {d['p99_s']:.3g} s, max {d['max_s']:.3g} s ({d['count']:,} labels)",
     ]

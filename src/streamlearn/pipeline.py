@@ -150,7 +150,10 @@ class Pipeline:
         One race per value of this column (``--per-key``), at most
         ``max_keys`` keys held (:mod:`streamlearn.evaluate.per_key`).
     workers
-        Models of a race stepped at once, on threads (``--workers``).
+        Models of a race stepped at once (``--workers``): on threads, or
+        processes for learners that keep the GIL; on Spark, above 1, each
+        model is a unit of state trained on the executors
+        (:mod:`streamlearn.engines.spark.race_units`).
     """
 
     source: Source | SourceSpec | str

@@ -176,6 +176,11 @@ class BatchProcessor(JoiningMixin):
             raise ConfigError("no features to learn from; give --features")
         self.race.set_features(self.encoder.names, self.encoder.categorical_mask)
 
+    def setup_learning(self) -> None:
+        """Check the target and features and set up the race's features, if not done yet."""
+        if self.encoder is None and self.codec is not None and self.race is not None:
+            self._setup_learning(self.codec.schema)
+
     # -- per batch ----------------------------------------------------------------
     def process(
         self, raw: RawBatch, batch_id: int, labels: RawBatch | None = None, drain: bool = False

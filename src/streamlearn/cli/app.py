@@ -82,7 +82,9 @@ def run(
     ),
     per_key: str | None = typer.Option(None, help="one race per value of this column"),
     max_keys: int = typer.Option(10_000, help="keys held by --per-key (least recently seen go)"),
-    workers: int = typer.Option(1, help="models of a race stepped at once, on threads"),
+    workers: int = typer.Option(
+        1, help="models of a race stepped at once (threads or processes; on Spark, executors)"
+    ),
     window: int = typer.Option(1000, help="records in the windowed metrics"),
     checkpoint: Path | None = typer.Option(None, help="folder for restartable checkpoints"),
     checkpoint_every: int = typer.Option(1, help="batches between checkpoints"),

@@ -25,17 +25,21 @@ from typing import TYPE_CHECKING, Any
 
 from streamlearn.codecs.layout import SAMPLE
 from streamlearn.engines.base import Engine, Feed
-from streamlearn.engines.spark.feed import DriverState, SparkFeed
+from streamlearn.engines.spark.driver_state import DriverState
+from streamlearn.engines.spark.feed import SparkFeed
 from streamlearn.engines.spark.key_races import RaceTemplate
 from streamlearn.engines.spark.keyed import KeyedMirror
 from streamlearn.engines.spark.partitions import read_partition
 from streamlearn.engines.spark.planner import ReaderConfig, make_planner
 from streamlearn.engines.spark.predict import BatchPredictor
 from streamlearn.engines.spark.query import keyed_frame, source_frame
+from streamlearn.engines.spark.race_units import UnitTemplate, as_units, spread_keys
 from streamlearn.engines.spark.session import cores_of, get_session, kafka_connector_available
 from streamlearn.engines.spark.worker import WorkerPlan, row_wise
 from streamlearn.errors import ConfigError
 from streamlearn.evaluate.per_key import PerKeyRace
+from streamlearn.evaluate.race import Race
+from streamlearn.learn.registry import build_models
 from streamlearn.process import BatchProcessor
 from streamlearn.records.batch import RawBatch
 from streamlearn.steps.base import Step
@@ -163,18 +167,37 @@ class SparkEngine(Engine):
         processor = BatchProcessor(run_as, source, driver_steps)
         if saved is not None:
             processor.restore(saved.processor)
-        distribute = self.distribute and BatchPredictor.applies(processor, steps)
         per_key = isinstance(processor.race, PerKeyRace) and row_wise(steps)
-        if not processor.settled and (mirrors or distribute or per_key):
+        # --workers N: a plain race's models become units of state on the executors
+        by_model = type(processor.race) is Race and row_wise(steps)
+        if state.keyed is not None:  # a restart keeps the models where their state is
+            by_model = by_model and len(steps) in state.keyed
+        else:
+            by_model = by_model and pipeline.workers > 1
+        distribute = self.distribute and not by_model and BatchPredictor.applies(processor, steps)
+        if not processor.settled and (mirrors or distribute or per_key or by_model):
             # executors need the codec before the first batch: decide it on the first records
             processor.settle(_peek(source) or self._first_batch(config, source).payloads)
         if not processor.settled:  # nothing to learn a schema from: all on the driver
-            mirrors, distribute, per_key = {}, False, False
+            mirrors, distribute, per_key, by_model = {}, False, False, False
             processor.steps = list(steps)
         race = _race_template(processor, len(steps)) if per_key else None
+        units = _unit_template(processor, len(steps)) if by_model else None
         if state.keyed is not None:  # a restart keeps where each key's state lives
             race = race if len(steps) in state.keyed else None
-        stages = sorted(mirrors) + ([len(steps)] if race is not None else [])
+        start_conf: dict[str, str] = {}
+        if units is not None:
+            assert processor.race is not None
+            as_units(processor.race)
+            if state.units is None:  # a fresh start: a shuffle partition per model, if need be
+                partitions = int(spark.conf.get("spark.sql.shuffle.partitions"))
+                if len(units.models) > partitions:
+                    partitions = len(units.models)
+                    start_conf["spark.sql.shuffle.partitions"] = str(partitions)
+                state.units = spread_keys(spark, units.stage, units.names, partitions)
+            units.keys = dict(state.units)
+        raced = race is not None or units is not None
+        stages = sorted(mirrors) + ([len(steps)] if raced else [])
         state.keyed = stages
         plan = None
         if processor.codec is not None:
@@ -182,6 +205,7 @@ class SparkEngine(Engine):
                 processor.format, processor.codec.schema, steps, source.origin, source.position_kind
             )
             plan.race = race
+            plan.units = units
         jvm_kafka = self._jvm_kafka(spark, source)
         predictor = (
             BatchPredictor(spark, plan, processor, bool(mirrors)) if distribute and plan else None
@@ -202,6 +226,9 @@ class SparkEngine(Engine):
                 "per_key_races": ("executors" if race is not None else "driver")
                 if isinstance(processor.race, PerKeyRace)
                 else None,
+                "race_models": ("executors" if units is not None else "driver")
+                if processor.race is not None and not isinstance(processor.race, PerKeyRace)
+                else None,
             },
         }
 
@@ -216,7 +243,7 @@ class SparkEngine(Engine):
             state,
             mirrors,
             predictor,
-            race.stage if race is not None else None,
+            len(steps) if raced else None,
             until,
             cap if jvm_kafka else None,
             entries,
@@ -230,6 +257,7 @@ class SparkEngine(Engine):
         else:
             stream = stream.trigger(availableNow=True)
         feed.stream = stream
+        feed.start_conf = (spark, start_conf)
         return feed
 
 
@@ -255,6 +283,28 @@ def _race_template(processor: BatchProcessor, stage: int) -> RaceTemplate | None
         tuple(schema.numeric_features),
         race.models,
         race._settings,
+    )
+
+
+def _unit_template(processor: BatchProcessor, stage: int) -> UnitTemplate:
+    """Each model of the race as a unit of state for Spark's executors (``--workers``)."""
+    race, pipeline = processor.race, processor.pipeline
+    assert race is not None and processor.codec is not None and pipeline.task is not None
+    processor.setup_learning()  # a target or feature problem fails here, before Spark starts
+    schema = processor.codec.schema
+    assert schema.target is not None
+    return UnitTemplate(
+        stage,
+        schema.target,
+        tuple(schema.numeric_features),
+        tuple(schema.categorical_features),
+        build_models(pipeline.models, pipeline.task),
+        {
+            "task": pipeline.task,
+            "granularity": pipeline.granularity,
+            "train_budget": pipeline.train_budget,
+            "window": pipeline.window,
+        },
     )
 
 

@@ -30,6 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from streamlearn.engines.base import Arrival, Feed
+from streamlearn.engines.spark.driver_state import DriverState
 from streamlearn.engines.spark.key_races import key_reports
 from streamlearn.engines.spark.keyed import (
     ERROR,
@@ -37,6 +38,7 @@ from streamlearn.engines.spark.keyed import (
     KeyedRow,
 )
 from streamlearn.engines.spark.partitions import arrow_to_raw
+from streamlearn.engines.spark.race_units import UnitModel, UnitReport, unit_reports
 from streamlearn.engines.spark.report import describe_source, final_offset, translate_failure
 from streamlearn.errors import SourceError
 from streamlearn.evaluate.per_key import PerKeyRace
@@ -46,56 +48,14 @@ from streamlearn.sources.base import Progress, Source
 from streamlearn.types import PositionKind
 
 if TYPE_CHECKING:
-    from streamlearn.checkpoint import Checkpoint
     from streamlearn.engines.spark.predict import BatchPredictor
     from streamlearn.pipeline import Until
     from streamlearn.process import BatchProcessor
 
-__all__ = ["DriverState", "SparkFeed", "SparkWork"]
+__all__ = ["SparkFeed", "SparkWork"]
 
 #: seconds between looks at the query while waiting for a batch
 WAIT_S = 0.25
-
-
-@dataclass
-class DriverState:
-    """Where the driver is in Spark's batches; saved as the checkpoint's source position."""
-
-    spark_batch: int = -1
-    #: per partition, the first offset read and the offset after the last one
-    first: dict[int, int] = field(default_factory=dict)
-    after: dict[int, int] = field(default_factory=dict)
-    #: indices of the keyed steps whose state is in Spark's (a restart must agree)
-    keyed: list[int] | None = None
-
-    def snapshot(self) -> dict[str, Any]:
-        return {
-            "spark_batch": self.spark_batch,
-            "first": {str(p): o for p, o in self.first.items()},
-            "after": {str(p): o for p, o in self.after.items()},
-            "keyed": self.keyed,
-        }
-
-    @classmethod
-    def from_checkpoint(cls, ckpt: Checkpoint | None) -> DriverState:
-        if ckpt is None:
-            return cls()
-        pos = ckpt.source_position
-        return cls(
-            int(pos.get("spark_batch", -1)),
-            {int(p): int(o) for p, o in pos.get("first", {}).items()},
-            {int(p): int(o) for p, o in pos.get("after", {}).items()},
-            pos.get("keyed"),
-        )
-
-    def advance(self, raw: RawBatch) -> None:
-        if not len(raw):
-            return
-        parts = raw.partitions
-        for p in np.unique(parts).tolist():
-            offs = raw.offsets[parts == p]
-            self.first.setdefault(p, int(offs.min()))
-            self.after[p] = max(self.after.get(p, 0), int(offs.max()) + 1)
 
 
 @dataclass
@@ -140,7 +100,7 @@ class SparkFeed(Feed):
         self.state = state
         self.mirrors = mirrors
         self.predictor = predictor
-        #: the keyed stage of per-key races run on the executors, if they are
+        #: the keyed stage of the race when it runs on the executors (per key, or per model)
         self.race_stage = race_stage
         self.until = until
         self.cap = cap
@@ -152,6 +112,8 @@ class SparkFeed(Feed):
         self.entries = entries
         self._cleanup = cleanup
         self.query: Any = None
+        #: the session and settings the query starts with (Spark copies them at the start)
+        self.start_conf: tuple[Any, dict[str, str]] = (None, {})
         self.capped = False
         self.distributed = 0
         self._queue: queue.Queue[Arrival | BaseException] = queue.Queue()
@@ -224,7 +186,15 @@ class SparkFeed(Feed):
 
     # -- the loop's thread ---------------------------------------------------------------
     def arrivals(self) -> Iterator[Arrival | None]:
-        self.query = self.stream.start()
+        spark, settings = self.start_conf
+        before = {k: spark.conf.get(k) for k in settings}
+        for k, v in settings.items():
+            spark.conf.set(k, v)
+        try:
+            self.query = self.stream.start()
+        finally:
+            for k, v in before.items():
+                spark.conf.set(k, v)
         waiting_since: float | None = None  # idle time counts once the query is up
         while True:
             try:
@@ -285,8 +255,10 @@ class SparkFeed(Feed):
         for step, rows in work.keyed.items():
             self.mirrors[step].pending.extend(rows)
         raw: RawBatch = arrival.raw
-        if self.race_stage is not None:
+        if isinstance(self.processor.race, PerKeyRace) and self.race_stage is not None:
             self.processor.key_reports = key_reports(raced, batch_id)
+        elif self.race_stage is not None:
+            self._load_units(unit_reports(raced, batch_id))
         if not len(raw):
             # only keyed-state news (evictions): update the mirrors, count no batch
             for mirror in self.mirrors.values():
@@ -311,6 +283,16 @@ class SparkFeed(Feed):
         self.state.spark_batch = work.spark_batch
         self.state.advance(raw)
         return result
+
+    def _load_units(self, reports: list[UnitReport]) -> None:
+        """Hand each model's unit model what its executor did with this batch."""
+        race = self.processor.race
+        assert race is not None
+        labels = self.processor.labels if race.task == "classification" else None
+        for report in reports:
+            model = race.models[report.name]
+            assert isinstance(model, UnitModel)
+            model.load(report, labels)
 
     def done(self, arrival: Arrival) -> None:
         work: SparkWork = arrival.extra

@@ -148,6 +148,10 @@ def make_tagger(
                     where = index.get_indexer(
                         pd.MultiIndex.from_arrays([batch.partitions, batch.offsets])
                     )
+                    if plan.units is not None and stage == plan.units.stage:  # per model
+                        for key in plan.units.group_keys:
+                            yield _rows(pdf.iloc[where], INPUT, stage, [key] * len(where))
+                        continue
                     if plan.race is not None and stage == plan.race.stage:  # a race per key
                         yield _rows(
                             pdf.iloc[where],
@@ -189,6 +193,9 @@ def make_updater(
         stage, key_text = int(group[0]), str(group[1])
         if stage < 0:  # records (and tagging errors) on their way to foreachBatch
             yield from chunks
+            return
+        if plan.units is not None and stage == plan.units.stage:
+            yield from plan.units.update(plan, key_text, chunks, state)
             return
         if plan.race is not None and stage == plan.race.stage:
             yield from _race_update(plan, stage, key_text, chunks, state, timeout_ms)

@@ -11,7 +11,7 @@ from streamlearn.errors import StreamlearnError
 from streamlearn.sources.base import Source
 
 if TYPE_CHECKING:
-    from streamlearn.engines.spark.feed import DriverState
+    from streamlearn.engines.spark.driver_state import DriverState
 
 __all__ = ["describe_source", "final_offset", "translate_failure"]
 

@@ -25,6 +25,7 @@ from streamlearn.types import PositionKind
 
 if TYPE_CHECKING:
     from streamlearn.engines.spark.key_races import RaceTemplate
+    from streamlearn.engines.spark.race_units import UnitTemplate
 
 __all__ = ["WorkerPlan", "raw_from_pandas", "row_wise"]
 
@@ -49,6 +50,8 @@ class WorkerPlan:
     position_kind: PositionKind
     #: per-key races run on the executors (``--per-key``), after the steps
     race: RaceTemplate | None = None
+    #: a race's models as units of state on the executors (``--workers``), after the steps
+    units: UnitTemplate | None = None
     _codec: Codec | None = field(default=None, repr=False, compare=False)
 
     @classmethod

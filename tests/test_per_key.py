@@ -169,12 +169,22 @@ def test_per_key_sigkill_then_resume_equals_the_uninterrupted_run(tmp_path: Path
     }
 
 
-@pytest.mark.parametrize("task", ["regression", "classification"])
-def test_per_key_races_with_numeric_features_run_on_the_executors(engine: str, task: str) -> None:
+@pytest.mark.parametrize(
+    ("task", "categorical"),
+    [("regression", False), ("classification", False), ("classification", True)],
+)
+def test_per_key_races_run_on_the_executors(engine: str, task: str, categorical: bool) -> None:
+    """Per-key races learn on Spark's executors and give the local engine's figures; with
+    a categorical feature each key codes its categories its own way, on both engines."""
     rows = _sensors(3000, keys=5)
-    for r in rows:
+    colours = ["red", "green", "blue", "amber"]
+    for i, r in enumerate(rows):
         r["label"] = "up" if r["y"] > 0 else "down"
-    models = ["rls", "mean"] if task == "regression" else ["logreg", "majority"]
+        r["colour"] = colours[(i * 7 + int(r["sensor"][1:])) % len(colours)]
+        if categorical and r["colour"] == "red":
+            r["label"] = "alarm"
+    models = ["rls", "mean"] if task == "regression" else ["hoeffding", "majority"]
+    features = ["x0", "x1", "x2", "colour"] if categorical else ["x0", "x1", "x2"]
 
     def go(on: str) -> dict[str, Any]:
         return dict(
@@ -183,7 +193,8 @@ def test_per_key_races_with_numeric_features_run_on_the_executors(engine: str, t
                     MemorySource(rows),
                     task=task,  # type: ignore[arg-type]
                     target="y" if task == "regression" else "label",
-                    features=["x0", "x1", "x2"],
+                    features=features,
+                    categorical=["colour"] if categorical else None,
                     models=models,
                     per_key="sensor",
                     batch_size=500,
@@ -198,6 +209,8 @@ def test_per_key_races_with_numeric_features_run_on_the_executors(engine: str, t
     assert got["per_key"] == reference["per_key"]
     assert got["models"] == reference["models"]
     assert set(got["per_key"]["keys"]) == {f"s{k}" for k in range(5)}
+    if categorical:  # the alarms follow the colour: a tree that sees its codes finds them
+        assert got["models"]["hoeffding"]["accuracy"] > got["models"]["majority"]["accuracy"] + 0.2
     metric = "mse" if task == "regression" else "accuracy"
     best = min if task == "regression" else max
     assert got["champion"] == best(models, key=lambda m: got["models"][m][metric])

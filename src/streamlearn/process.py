@@ -256,7 +256,8 @@ class BatchProcessor(JoiningMixin):
             assert per_key is not None
             if per_key not in batch.columns:
                 raise ConfigError(f"no column {per_key!r} for --per-key")
-            preds = race.step_keys(X, y, batch.column(per_key), mask)
+            categorical = {c: batch.column(c) for c in self.encoder.categorical}
+            preds = race.step_keys(X, y, batch.column(per_key), mask, categorical)
         else:
             preds = race.step(X, y, mask)
         result.predictions = self._decoded(preds)

@@ -2,7 +2,8 @@
 
 A key's classifiers know only the classes that key has shown: class codes are
 the key's own, in order of first appearance within the key, whatever the rest
-of the stream holds. So a key's race needs nothing from other keys, and runs
+of the stream holds. Categorical features too: a key's models see the key's
+own codes of each category (:meth:`KeyRace.own_codes`). So a key's race needs nothing from other keys, and runs
 wherever its records are (:mod:`streamlearn.engines.spark.keyed` runs it on
 the executors, with labels as text; the driver runs it with the run's class
 codes).
@@ -16,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from streamlearn.evaluate.race import Race
+from streamlearn.learn.features import CategoryIndex
 
 __all__ = ["KeyRace"]
 
@@ -27,6 +29,34 @@ class KeyRace(Race):
     _codes: dict[Any, int]
     #: the key, as text (set where the race runs on Spark's executors)
     key_name: str = ""
+    #: the key's own codes of each categorical feature
+    categories: dict[str, CategoryIndex]
+
+    def own_codes(self, X: np.ndarray, values: dict[str, np.ndarray]) -> np.ndarray:
+        """``X`` with its categorical columns (the last ones, in ``values``' order) in the
+        key's own codes, in order of first appearance within the key.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from streamlearn.learn.baselines import Mean
+        >>> race = KeyRace({"mean": Mean()}, "regression")
+        >>> X = np.array([[0.5, 7.0], [0.1, 3.0]])
+        >>> race.own_codes(X, {"colour": np.array(["red", "blue"], dtype=object)}).tolist()
+        [[0.5, 0.0], [0.1, 1.0]]
+        """
+        if not values:
+            return X
+        if not hasattr(self, "categories"):
+            self.categories = {}
+        X = X.copy()
+        first = X.shape[1] - len(values)
+        for k, (name, column) in enumerate(values.items()):
+            index = self.categories.get(name)
+            if index is None:
+                index = self.categories[name] = CategoryIndex()
+            X[:, first + k] = index.encode(column)
+        return X
 
     def step_values(
         self, X: np.ndarray, y: np.ndarray, labelled: np.ndarray | None, missing: Any

@@ -81,8 +81,13 @@ class PerKeyRace(Race):
         y: np.ndarray,
         keys: np.ndarray,
         labelled: np.ndarray | None = None,
+        categorical: dict[str, np.ndarray] | None = None,
     ) -> dict[str, np.ndarray]:
-        """Each key's records through its own race; predictions in stream order, by model."""
+        """Each key's records through its own race; predictions in stream order, by model.
+
+        ``categorical`` holds the values of the categorical features (the last
+        columns of ``X``), which each key's race codes its own way.
+        """
         n = len(y)
         self.last_failures, self.last_alarms = {}, []
         codes, uniques = pd.factorize(np.asarray(keys, dtype=object), use_na_sentinel=False)
@@ -97,8 +102,12 @@ class PerKeyRace(Race):
             rows = order[cuts[g] : cuts[g + 1]]
             race = self._race_of(key)
             before = {name: race.scores[name].cold_start for name in names}
+            own = {name: values[rows] for name, values in (categorical or {}).items()}
             preds = race.step_values(
-                X[rows], y[rows], None if labelled is None else labelled[rows], missing=-1
+                race.own_codes(X[rows], own),
+                y[rows],
+                None if labelled is None else labelled[rows],
+                missing=-1,
             )
             for name, index in race.last_failures.items():
                 if name not in self.failed:

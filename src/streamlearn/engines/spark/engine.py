@@ -262,17 +262,11 @@ class SparkEngine(Engine):
 
 
 def _race_template(processor: BatchProcessor, stage: int) -> RaceTemplate | None:
-    """Per-key races for Spark's executors, when their features are all numbers.
-
-    Categorical features keep the races on the driver: their codes follow
-    the whole stream's order, which no executor sees.
-    """
+    """Per-key races for Spark's executors (each key codes its categories its own way)."""
     race = processor.race
     assert isinstance(race, PerKeyRace) and processor.codec is not None
     schema = processor.codec.schema
-    if schema.categorical_features or schema.target is None:
-        return None
-    if not schema.numeric_features:
+    if schema.target is None or not (schema.numeric_features or schema.categorical_features):
         return None
     assert processor.pipeline.per_key is not None and race.task is not None
     return RaceTemplate(
@@ -283,6 +277,7 @@ def _race_template(processor: BatchProcessor, stage: int) -> RaceTemplate | None
         tuple(schema.numeric_features),
         race.models,
         race._settings,
+        tuple(schema.categorical_features),
     )
 
 

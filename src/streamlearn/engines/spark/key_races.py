@@ -11,8 +11,8 @@ on the executors in parallel; the driver only scores the predictions
 overall, in stream order, as the local engine does
 (:meth:`~streamlearn.evaluate.per_key.PerKeyRace.absorb`).
 
-Categorical features keep per-key races on the driver: their codes come
-from the whole stream's order, which no executor sees.
+Each key codes its categorical features its own way (as its classes), so a
+key's race needs nothing from other keys on either engine.
 """
 
 from __future__ import annotations
@@ -45,11 +45,13 @@ class RaceTemplate:
     features: tuple[str, ...]
     models: dict[str, Learner]
     settings: tuple[tuple[Any, ...], dict[str, Any]]
+    categorical: tuple[str, ...] = ()
 
     def fresh(self) -> KeyRace:
         args, kwargs = self.settings
         race = KeyRace({n: m.clone() for n, m in self.models.items()}, *args, **kwargs)
-        race.set_features(self.features, np.zeros(len(self.features), dtype=bool))
+        encoder = FeatureEncoder(self.features, self.categorical)
+        race.set_features(encoder.names, encoder.categorical_mask)
         return race
 
     def keys_of(self, batch: RecordBatch) -> list[Any]:
@@ -58,7 +60,10 @@ class RaceTemplate:
     def run(self, race: KeyRace, batch: RecordBatch) -> KeyReport:
         """Race the key's records of a batch (in stream order); what the driver needs back."""
         n = len(batch)
-        X = FeatureEncoder(self.features).transform(batch.columns, n)
+        X = race.own_codes(
+            FeatureEncoder(self.features, self.categorical).transform(batch.columns, n),
+            {c: batch.column(c) for c in self.categorical},
+        )
         target = batch.column(self.target)
         if self.task == "classification":
             labelled = has_label(target)

@@ -17,8 +17,17 @@ Modules, in the order data flows:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pyspark  # noqa: F401  (fail early with a clear ImportError when missing)
 
-from streamlearn.engines.spark.engine import SparkEngine
+from streamlearn._lazy import exports
+
+if TYPE_CHECKING:
+    from streamlearn.engines.spark.engine import SparkEngine
 
 __all__ = ["SparkEngine"]
+
+# loaded on first use: Spark's Python processes (the data source's planner, the
+# executors) import this package for its data source and need none of the engine
+__getattr__, __dir__ = exports(__name__, {"SparkEngine": "engine"}, __all__)

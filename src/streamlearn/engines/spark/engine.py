@@ -210,6 +210,8 @@ class SparkEngine(Engine):
         predictor = (
             BatchPredictor(spark, plan, processor, bool(mirrors)) if distribute and plan else None
         )
+        if plan is not None:
+            plan.record_blocks = predictor is None
 
         df = source_frame(spark, config, source, jvm_kafka)
         if stages:

@@ -30,6 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from streamlearn.engines.base import Arrival, Feed
+from streamlearn.engines.spark.blocks import DATA, DATA_BLOCK, records_of
 from streamlearn.engines.spark.driver_state import DriverState
 from streamlearn.engines.spark.key_races import key_reports
 from streamlearn.engines.spark.keyed import (
@@ -169,7 +170,9 @@ class SparkFeed(Feed):
     def _dispatch(self, table: pa.Table, keyed: dict[int, list[KeyedRow]]) -> pa.Table:
         """Sort out keyed-state rows by step; return the records."""
         kinds = table.column("_kind")
-        notes = table.filter(pc.not_equal(kinds, 0)).to_pydict()
+        notes = table.filter(
+            pc.and_(pc.not_equal(kinds, DATA), pc.not_equal(kinds, DATA_BLOCK))
+        ).to_pydict()
         for kind, step, key, part, off, blob in zip(
             notes["_kind"],
             notes["_step"],
@@ -182,7 +185,7 @@ class SparkFeed(Feed):
             if kind == ERROR and step < 0:
                 step = int(key.partition(":")[2])
             keyed.setdefault(step, []).append(KeyedRow(kind, part, off, blob))
-        return table.filter(pc.equal(kinds, 0))
+        return records_of(table)
 
     # -- the loop's thread ---------------------------------------------------------------
     def arrivals(self) -> Iterator[Arrival | None]:

@@ -52,6 +52,8 @@ class WorkerPlan:
     race: RaceTemplate | None = None
     #: a race's models as units of state on the executors (``--workers``), after the steps
     units: UnitTemplate | None = None
+    #: records cross the keyed operator in blocks, one row per task (see :mod:`.blocks`)
+    record_blocks: bool = True
     _codec: Codec | None = field(default=None, repr=False, compare=False)
 
     @classmethod

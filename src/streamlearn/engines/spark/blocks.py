@@ -32,7 +32,6 @@ __all__ = [
     "DATA_BLOCK",
     "ERROR",
     "EVICTED",
-    "INPUT",
     "REPORT",
     "STATE",
     "from_key_blocks",
@@ -41,9 +40,9 @@ __all__ = [
     "records_of",
 ]
 
-#: what a row holds: a record; a key's new state; a key evicted; an error; a record for a
-#: key (races); a key's report (races); a key's records (keyed steps); records of a task
-DATA, STATE, EVICTED, ERROR, INPUT, REPORT, BLOCK, DATA_BLOCK = 0, 1, 2, 3, 4, 5, 6, 7
+#: what a row holds: a record; a key's new state; a key evicted; an error; a race's report
+#: (a key's or a model's); a key's records (decoded, see key_blocks); records of a task
+DATA, STATE, EVICTED, ERROR, REPORT, BLOCK, DATA_BLOCK = 0, 1, 2, 3, 5, 6, 7
 COLUMNS = ["partition", "offset", "payload", "key", "_kind", "_step", "_key", "_blob"]
 _RECORDS = ["partition", "offset", "payload", "key"]
 

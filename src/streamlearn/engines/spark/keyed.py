@@ -33,7 +33,6 @@ from streamlearn.engines.spark.blocks import (
     DATA,
     ERROR,
     EVICTED,
-    INPUT,
     REPORT,
     STATE,
     from_key_blocks,
@@ -151,29 +150,19 @@ def make_tagger(
                 names = np.array([f"{b // 4}:{b % 4}" for b in found.tolist()], dtype=object)
                 yield _rows(pdf, DATA, -1, names[inverse].tolist())
             raw = raw_from_pandas(pdf, plan.origin, plan.position_kind)
-            index = pd.MultiIndex.from_arrays(
-                [pdf["partition"].to_numpy(), pdf["offset"].to_numpy()]
-            )
             done, stage = 0, keyed[0] if keyed else 0
             try:
                 batch = plan.decode(raw)
                 for stage in keyed:
                     batch = plan.transform_range(batch, done, stage)
                     done = stage
-                    where = index.get_indexer(
-                        pd.MultiIndex.from_arrays([batch.partitions, batch.offsets])
-                    )
                     if plan.units is not None and stage == plan.units.stage:  # per model
                         for key in plan.units.group_keys:
-                            yield _rows(pdf.iloc[where], INPUT, stage, [key] * len(where))
+                            yield key_blocks(batch, stage, [key] * len(batch), None)
                         continue
                     if plan.race is not None and stage == plan.race.stage:  # a race per key
-                        yield _rows(
-                            pdf.iloc[where],
-                            INPUT,
-                            stage,
-                            [repr(k) for k in plan.race.keys_of(batch)],
-                        )
+                        keys = [repr(k) for k in plan.race.keys_of(batch)]
+                        yield key_blocks(batch, stage, keys, None)
                         continue
                     step = plan.steps[stage]
                     assert isinstance(step, KeyedStep)
@@ -279,7 +268,7 @@ def _race_update(
     first = (int(pdf["partition"].iloc[0]), int(pdf["offset"].iloc[0]))
     race = cloudpickle.loads(state.get[0]) if state.exists else plan.race.fresh()
     try:
-        batch = plan.transform(plan.decode(raw_from_pandas(pdf, plan.origin, plan.position_kind)))
+        batch = from_key_blocks(plan, pdf["_blob"].tolist())
         report = plan.race.run(race, batch)
         report.key = race.key_name = str(plan.race.keys_of(batch)[0]) if len(batch) else key_text
     except Exception as exc:

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 from pyspark import cloudpickle
 
+from streamlearn.engines.spark.blocks import from_key_blocks
 from streamlearn.engines.spark.keyed import (
     ERROR,
     REPORT,
@@ -41,7 +42,7 @@ from streamlearn.engines.spark.keyed import (
     error_info,
     rebuild_error,
 )
-from streamlearn.engines.spark.worker import WorkerPlan, raw_from_pandas
+from streamlearn.engines.spark.worker import WorkerPlan
 from streamlearn.evaluate.race import Race
 from streamlearn.learn.base import Classifier, Learner, Regressor
 from streamlearn.learn.features import FeatureEncoder, LabelIndex
@@ -201,10 +202,7 @@ class UnitTemplate:
         name = self.keys.get(key_text, key_text)
         unit = cloudpickle.loads(state.get[0]) if state.exists else self.fresh(name)
         try:
-            batch = plan.transform(
-                plan.decode(raw_from_pandas(pdf, plan.origin, plan.position_kind))
-            )
-            report = self.run(unit, name, batch)
+            report = self.run(unit, name, from_key_blocks(plan, pdf["_blob"].tolist()))
         except Exception as exc:
             yield _note(ERROR, self.stage, key_text, *first, cloudpickle.dumps(error_info(exc)))
             return

@@ -7,11 +7,14 @@ Modules, in the order data flows:
   streaming data source over any streamlearn source (Kafka topics through
   :mod:`streamlearn.kafka.ranges`), with offsets in Spark's checkpoint,
   admission control and Trigger.AvailableNow;
-- :mod:`.worker`, :mod:`.keyed`: decoding and keyed state on the executors
-  (``applyInPandasWithState``), mirrored on the driver;
+- :mod:`.worker`, :mod:`.keyed`, :mod:`.blocks`: decoding and keyed state on
+  the executors (``applyInPandasWithState``, records shuffled in blocks),
+  mirrored on the driver;
+- :mod:`.key_races`, :mod:`.race_units`: races on the executors, one per key
+  (``--per-key``) or one unit of state per model (``--workers``);
 - :mod:`.predict`: batch-granularity prediction on the executors;
-- :mod:`.feed`: ``foreachBatch`` hands each micro-batch to the shared run
-  loop, idempotent by ``batchId``;
+- :mod:`.feed`, :mod:`.driver_state`: ``foreachBatch`` hands each micro-batch
+  to the shared run loop, idempotent by ``batchId``;
 - :mod:`.engine`: :class:`SparkEngine`, which wires them into one query.
 """
 

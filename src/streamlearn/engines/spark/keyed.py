@@ -1,11 +1,13 @@
 """Keyed state on Spark: ``applyInPandasWithState``, mirrored on the driver.
 
-Each record is tagged once per keyed step with its key (``tag``); Spark
-groups the copies by ``(step, key)`` and :func:`update` runs the step's own
-code on the key's rows of the micro-batch, in stream order, with the key's
-state from Spark's state store. So the state lives in Spark's checkpoint and
-is exactly what the local engine computes. The records themselves pass
-through the operator unchanged (``step = -1``) to ``foreachBatch``.
+Each task decodes its records and hands each keyed step its records per key
+(``tag``), as one block of decoded columns per key (:mod:`.blocks`); Spark
+groups the blocks by ``(step, key)`` and :func:`update` runs the step's own
+code on the key's records of the micro-batch, in stream order, with the
+key's state from Spark's state store. So the state lives in Spark's
+checkpoint and is exactly what the local engine computes. The records
+themselves pass through the operator unchanged (``step = -1``), one block
+per task, to ``foreachBatch``.
 
 Each update also emits one small row with the key's new state; on the driver
 :class:`KeyedMirror` stands in for the step and copies these into the step's

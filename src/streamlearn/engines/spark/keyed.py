@@ -56,6 +56,7 @@ __all__ = [
     "error_info",
     "make_tagger",
     "make_updater",
+    "note_row",
     "rebuild_error",
 ]
 
@@ -119,7 +120,10 @@ def _rows(pdf: pd.DataFrame, kind: int, step: int, keys: list[str]) -> pd.DataFr
     return out
 
 
-def _note(kind: int, step: int, key: str, partition: int, offset: int, blob: bytes) -> pd.DataFrame:
+def note_row(
+    kind: int, step: int, key: str, partition: int, offset: int, blob: bytes
+) -> pd.DataFrame:
+    """One row of the keyed operator's output that is no record (a state, a report...)."""
     return pd.DataFrame(
         {
             "partition": np.array([partition], dtype=np.int32),
@@ -184,7 +188,9 @@ def make_tagger(
                     if len(pdf)
                     else (0, 0)
                 )
-                yield _note(ERROR, -1, f"error:{stage}", *first, cloudpickle.dumps(error_info(exc)))
+                yield note_row(
+                    ERROR, -1, f"error:{stage}", *first, cloudpickle.dumps(error_info(exc))
+                )
 
     return tag
 
@@ -213,7 +219,7 @@ def make_updater(
             blob = cloudpickle.dumps(
                 {"states": {}, "dropped": list(saved["states"]), "evicted": True}
             )
-            yield _note(EVICTED, stage, key_text, -1, -1, blob)
+            yield note_row(EVICTED, stage, key_text, -1, -1, blob)
             return
         pdf = pd.concat(list(chunks), ignore_index=True).sort_values(
             ["partition", "offset"], kind="stable"
@@ -233,7 +239,7 @@ def make_updater(
         try:
             step.apply(from_key_blocks(plan, pdf["_blob"].tolist()))
         except Exception as exc:
-            yield _note(ERROR, stage, key_text, *first, cloudpickle.dumps(error_info(exc)))
+            yield note_row(ERROR, stage, key_text, *first, cloudpickle.dumps(error_info(exc)))
             return
         states = dict(step.store.items())
         columns = step.columns if isinstance(step, KeyedStats) else None
@@ -244,7 +250,7 @@ def make_updater(
         elif state.exists:
             state.remove()
         blob = cloudpickle.dumps({"states": states, "dropped": dropped, "columns": columns})
-        yield _note(STATE, stage, key_text, *first, blob)
+        yield note_row(STATE, stage, key_text, *first, blob)
 
     return update
 
@@ -262,7 +268,7 @@ def _race_update(
     if state.hasTimedOut:  # idle too long: the key starts afresh if it comes back
         gone = cloudpickle.loads(state.get[0])
         state.remove()
-        yield _note(EVICTED, stage, key_text, -1, -1, str(gone.key_name).encode())
+        yield note_row(EVICTED, stage, key_text, -1, -1, str(gone.key_name).encode())
         return
     pdf = pd.concat(list(chunks), ignore_index=True).sort_values(
         ["partition", "offset"], kind="stable"
@@ -274,11 +280,11 @@ def _race_update(
         report = plan.race.run(race, batch)
         report.key = race.key_name = str(plan.race.keys_of(batch)[0]) if len(batch) else key_text
     except Exception as exc:
-        yield _note(ERROR, stage, key_text, *first, cloudpickle.dumps(error_info(exc)))
+        yield note_row(ERROR, stage, key_text, *first, cloudpickle.dumps(error_info(exc)))
         return
     state.update((cloudpickle.dumps(race),))
     state.setTimeoutDuration(timeout_ms)
-    yield _note(REPORT, stage, key_text, *first, cloudpickle.dumps(report))
+    yield note_row(REPORT, stage, key_text, *first, cloudpickle.dumps(report))
 
 
 @dataclass(frozen=True)

@@ -38,8 +38,8 @@ from streamlearn.engines.spark.keyed import (
     ERROR,
     REPORT,
     KeyedRow,
-    _note,
     error_info,
+    note_row,
     rebuild_error,
 )
 from streamlearn.engines.spark.worker import WorkerPlan
@@ -101,13 +101,13 @@ class _Recorder:
 
     def _call(self, kind: CallKind, X: np.ndarray, y: np.ndarray | None) -> Any:
         try:
+            out = None
             if kind == "learn_many":
                 self.model.learn_many(X, y)  # type: ignore[arg-type]
-                out = None
+            elif kind == "test_then_train":
+                out = self.model.test_then_train(X, y)  # type: ignore[arg-type]
             else:
-                out = (
-                    getattr(self.model, kind)(X, y) if y is not None else self.model.predict_many(X)
-                )
+                out = self.model.predict_many(X)
         except Exception as exc:
             error = (f"{type(exc).__name__}: {exc}".rstrip(": "), user_traceback(exc))
             self.calls.append(Call(kind, len(X), self.model.n_learned, error=error))
@@ -204,10 +204,10 @@ class UnitTemplate:
         try:
             report = self.run(unit, name, from_key_blocks(plan, pdf["_blob"].tolist()))
         except Exception as exc:
-            yield _note(ERROR, self.stage, key_text, *first, cloudpickle.dumps(error_info(exc)))
+            yield note_row(ERROR, self.stage, key_text, *first, cloudpickle.dumps(error_info(exc)))
             return
         state.update((cloudpickle.dumps(unit),))
-        yield _note(REPORT, self.stage, key_text, *first, cloudpickle.dumps(report))
+        yield note_row(REPORT, self.stage, key_text, *first, cloudpickle.dumps(report))
 
 
 class UnitModel(Learner):

@@ -37,6 +37,14 @@ def _read_next_batch(path: Path) -> int:
         return -1
 
 
+def _wait_for_batches(proc: subprocess.Popen[str], workdir: Path, batches: int) -> None:
+    """Until the run in ``workdir`` has checkpointed ``batches`` batches (60 s at most)."""
+    deadline = time.monotonic() + 60
+    while _read_next_batch(workdir / "ck" / Checkpointer.FILE) < batches:
+        assert proc.poll() is None and time.monotonic() < deadline, proc.stderr
+        time.sleep(0.02)
+
+
 def _start(args: list[str], **kwargs: Any) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "streamlearn", *args],
@@ -124,10 +132,7 @@ def test_a_lost_broker_is_not_idleness(workdir: Path) -> None:
             "--broker-timeout", str(BROKER_TIMEOUT), "--checkpoint", "ck",
         ]  # fmt: skip
         proc = _start(args)
-        deadline = time.monotonic() + 60
-        while _read_next_batch(workdir / "ck" / Checkpointer.FILE) < 5:
-            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr
-            time.sleep(0.02)
+        _wait_for_batches(proc, workdir, 5)
         assert proc.poll() is None, "the run stopped before its idle time"
         broker.stop()
         stopped = time.monotonic()
@@ -489,10 +494,7 @@ def test_a_lost_broker_stops_a_label_join_in_time(workdir: Path) -> None:
             "--broker-timeout", str(BROKER_TIMEOUT), "--checkpoint", "ck",
         ]  # fmt: skip
         proc = _start(args)
-        deadline = time.monotonic() + 60
-        while _read_next_batch(workdir / "ck" / Checkpointer.FILE) < 5:
-            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr
-            time.sleep(0.02)
+        _wait_for_batches(proc, workdir, 5)
         broker.stop()
         stopped = time.monotonic()
     producer.kill()

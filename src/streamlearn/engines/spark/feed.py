@@ -39,7 +39,7 @@ from streamlearn.engines.spark.keyed import (
     KeyedRow,
 )
 from streamlearn.engines.spark.partitions import arrow_to_raw
-from streamlearn.engines.spark.race_units import UnitModel, UnitReport, unit_reports
+from streamlearn.engines.spark.race_units import UnitModel, UnitReport
 from streamlearn.engines.spark.report import describe_source, final_offset, translate_failure
 from streamlearn.errors import SourceError
 from streamlearn.evaluate.per_key import PerKeyRace
@@ -261,7 +261,7 @@ class SparkFeed(Feed):
         if isinstance(self.processor.race, PerKeyRace) and self.race_stage is not None:
             self.processor.key_reports = key_reports(raced, batch_id)
         elif self.race_stage is not None:
-            self._load_units(unit_reports(raced, batch_id))
+            self._load_units(key_reports(raced, batch_id)[0])  # (a unit is never evicted)
         if not len(raw):
             # only keyed-state news (evictions): update the mirrors, count no batch
             for mirror in self.mirrors.values():

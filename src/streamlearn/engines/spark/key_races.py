@@ -110,8 +110,9 @@ class KeyReport:
 
 
 def key_reports(rows: list[KeyedRow], batch_id: int) -> tuple[list[Any], list[str]]:
-    """The executors' per-key race reports, in order of each key's first record, and the
-    keys their state store evicted; a failure there is raised as the local engine would."""
+    """The executors' race reports (a key's, or a model's: :mod:`.race_units`), in order of
+    each group's first record, and the keys their state store evicted; a failure there is
+    raised as the local engine would."""
     rows = sorted(rows, key=lambda r: (r.partition, r.offset))
     failed = [r for r in rows if r.kind == ERROR]
     if failed:

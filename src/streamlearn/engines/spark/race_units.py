@@ -37,10 +37,8 @@ from streamlearn.engines.spark.blocks import from_key_blocks
 from streamlearn.engines.spark.keyed import (
     ERROR,
     REPORT,
-    KeyedRow,
     error_info,
     note_row,
-    rebuild_error,
 )
 from streamlearn.engines.spark.worker import WorkerPlan
 from streamlearn.evaluate.race import Race
@@ -59,7 +57,6 @@ __all__ = [
     "UnitTemplate",
     "as_units",
     "spread_keys",
-    "unit_reports",
 ]
 
 CallKind = Literal["test_then_train", "predict_many", "learn_many"]
@@ -326,11 +323,3 @@ def spread_keys(spark: Any, stage: int, names: list[str], partitions: int) -> di
         fits = [f"{name}\t{j}" for j in range(tries) if where[f"{name}\t{j}"] == i % partitions]
         keys[fits[0] if fits else f"{name}\t0"] = name
     return keys
-
-
-def unit_reports(rows: list[KeyedRow], batch_id: int) -> list[UnitReport]:
-    """The executors' unit reports; a failure there is raised as the local engine would."""
-    failed = [r for r in rows if r.kind == ERROR]
-    if failed:
-        raise rebuild_error(cloudpickle.loads(failed[0].blob), batch_id)
-    return [cloudpickle.loads(r.blob) for r in rows if r.kind == REPORT]

@@ -108,23 +108,36 @@ def test_per_key_results_are_the_same_on_both_engines(engine: str) -> None:
     assert sum(m["logreg"]["predicted"] for m in keys.values()) == 6000
 
 
-def test_keys_are_bounded_and_evictions_counted() -> None:
+def test_keys_are_bounded_and_evictions_counted(engine: str) -> None:
+    """Past ``max_keys`` the key unseen for longest goes, from Spark's state store too: a key
+    that comes back starts afresh on both engines."""
     rows = _sensors(2000, keys=10)
-    summary = run(
-        Pipeline(
-            MemorySource(rows),
-            task="regression",
-            target="y",
-            models=["rls"],
-            per_key="sensor",
-            max_keys=4,
-            batch_size=100,
+
+    def go(on: str) -> dict[str, Any]:
+        return dict(
+            run(
+                Pipeline(
+                    MemorySource(rows),
+                    task="regression",
+                    target="y",
+                    features=["x0", "x1", "x2"],
+                    models=["rls"],
+                    per_key="sensor",
+                    max_keys=4,
+                    batch_size=100,
+                ),
+                engine=on,
+            )
         )
-    )
+
+    summary, reference = go(engine), go("local")
     report = summary["per_key"]
     assert report["keys_held"] == 4 and len(report["keys"]) == 4
     assert report["evicted_keys"] > 0
     assert summary["models"]["rls"]["predicted"] == 2000
+    assert report == reference["per_key"] and summary["models"] == reference["models"]
+    if engine == "spark":
+        assert summary["spark"]["state_keys"] <= 4
 
 
 def test_per_key_needs_the_column_and_refuses_a_bad_bound() -> None:
@@ -222,10 +235,12 @@ def test_per_key_races_on_the_executors_resume_exactly_after_sigkill(tmp_path: P
     args = [
         "run", "--source", "activity", "--count", "80000", "--task", "classification",
         "--features", "x,y,z", "--model", "logreg", "--model", "nb", "--per-key", "Device",
-        "--batch-size", "4000", "--engine", "spark", "--quiet",
+        "--max-keys", "5", "--batch-size", "4000", "--engine", "spark", "--quiet",
     ]  # fmt: skip
     a, b = uninterrupted_and_resumed(args, tmp_path, [13.0, 17.0])
     assert a["spark"]["per_key_races"] == "executors"
+    # keys evicted past --max-keys leave Spark's state store across the kills too
+    assert a["per_key"]["evicted_keys"] > 0 and b["spark"]["state_keys"] <= 5
     assert b["per_key"] == a["per_key"]
     assert {k: v["accuracy"] for k, v in b["models"].items()} == {
         k: v["accuracy"] for k, v in a["models"].items()

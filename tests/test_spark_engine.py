@@ -268,6 +268,21 @@ def test_lag_is_shared_in_proportion_and_deterministically() -> None:
     assert split_lag({"0": 5, "1": 0}, -1) == {"0": 5, "1": 0}
 
 
+def test_a_failed_spark_query_is_one_line_and_exit_code_4() -> None:
+    from streamlearn.engines.spark.report import translate_failure
+
+    jvm = (
+        "[PYTHON_EXCEPTION] An exception was thrown from the Python worker:\n"
+        'Traceback (most recent call last):\n  File "x.py", line 3, in f\n'
+        "{}\n\tat org.apache.spark.api.python.BasePythonRunner(PythonRunner.scala:1)\n"
+    )
+    ours = translate_failure(RuntimeError(jvm.format("SourceError: topic 'a' is gone")))
+    assert isinstance(ours, SourceError) and str(ours) == "topic 'a' is gone"
+    theirs = translate_failure(RuntimeError(jvm.format("TypeError: cannot convert x")))
+    assert str(theirs) == "the Spark query failed: TypeError: cannot convert x"
+    assert getattr(theirs, "exit_code", None) == 4  # no configuration error: the run failed
+
+
 @pytest.mark.kafka
 def test_kafka_offsets_stop_at_the_end_fixed_when_available_now_starts(
     broker: Any, make_topic: Any
@@ -592,3 +607,70 @@ def test_cli_spark_run_equals_local_run(tmp_path):
         assert spark["models"][name]["mse"] == pytest.approx(
             local["models"][name]["mse"], rel=1e-9, abs=1e-12
         )
+
+
+@pytest.mark.spark
+@pytest.mark.parametrize(
+    ("delimiter", "keyed_stage"),
+    [("\t", "stats"), ("\t", "per_key"), (";", "workers")],
+)
+def test_delimited_files_decode_alike_in_keyed_stages_on_the_executors(
+    spark_session: Any, tmp_path: Path, delimiter: str, keyed_stage: str
+) -> None:
+    """Executors decode records for keyed stages themselves: with the file's delimiter."""
+    text = (Path(__file__).parent / "data" / "sensors.tsv").read_text()
+    path = tmp_path / "sensors.txt"
+    path.write_text(text.replace("\t", delimiter))
+
+    def pipeline() -> Pipeline:
+        options: dict[str, Any] = {
+            "stats": {"steps": [KeyedStats(["count", "mean"], key="device", columns=["temp"])]},
+            "per_key": {"per_key": "device"},
+            "workers": {"workers": 2},
+        }[keyed_stage]
+        return Pipeline(
+            f"csv:{path}",
+            task="classification",
+            models=["nb", "majority"],
+            batch_size=250,
+            **options,
+        )
+
+    local, spark = run(pipeline()), run(pipeline(), engine="spark")
+    assert_same(local, spark)
+    assert spark["records_predicted"] == 600 and spark["schema"]["delimiter"] == delimiter
+    if keyed_stage == "stats":
+        devices = spark["stats"]["stats"]["keys"]
+        assert sum(d["temp"]["count"] for d in devices.values()) == 600
+    if keyed_stage == "per_key":
+        keys = spark["per_key"]["keys"].values()
+        assert len(keys) == 4 and sum(k["nb"]["predicted"] for k in keys) == 600
+
+
+@pytest.mark.spark
+def test_keyed_state_past_max_keys_leaves_sparks_state_store(spark_session: Any) -> None:
+    """Past ``max_keys`` the keys unseen for longest go from Spark's state store too, so a
+    key that comes back starts afresh, as on the local engine (numeric keys included)."""
+    rng = np.random.default_rng(11)
+    records = [
+        {"k": int(rng.integers(9)), "x": float(rng.normal()), "y": "ab"[i % 2]} for i in range(1200)
+    ]
+
+    def pipeline() -> Pipeline:
+        stats = KeyedStats(["count", "mean"], key="k", columns=["x"], max_keys=3)
+        state = KeyedState(running_abs_sum, key="k", column="x", max_keys=4)
+        return Pipeline(
+            MemorySource(records),
+            task="classification",
+            target="y",
+            features=["x"],
+            models=["majority"],
+            batch_size=100,
+            steps=[named(stats, "bounded_stats"), state],
+        )
+
+    local, spark = run(pipeline()), run(pipeline(), engine="spark")
+    assert_same(local["stats"], spark["stats"])
+    held = spark["stats"]["bounded_stats"]["keys"]
+    assert len(held) == 3 and sum(v["x"]["count"] for v in held.values()) < 1200 // 3
+    assert spark["spark"]["state_keys"] <= 3 + 4

@@ -5,6 +5,7 @@ from __future__ import annotations
 __all__ = [
     "EXIT_CODES",
     "ConfigError",
+    "EngineError",
     "MissingExtraError",
     "SourceError",
     "StreamlearnError",
@@ -17,7 +18,7 @@ EXIT_CODES: dict[int, str] = {
     0: "the run completed",
     1: "a bug of ours (internal error)",
     2: "bad configuration or output path, found before the first record",
-    4: "a source, broker or user-code failure",
+    4: "a source, broker, engine or user-code failure during the run",
     130: "interrupted by SIGINT (Ctrl-C), after writing the summary",
     143: "interrupted by SIGTERM, after writing the summary",
 }
@@ -39,6 +40,12 @@ class ConfigError(StreamlearnError):
 
 class SourceError(StreamlearnError):
     """A source cannot be opened or read: a missing file, topic or broker."""
+
+    exit_code = 4
+
+
+class EngineError(StreamlearnError):
+    """The engine failed during the run (a Spark query failed): the last checkpoint is kept."""
 
     exit_code = 4
 

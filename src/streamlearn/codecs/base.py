@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -33,6 +34,12 @@ class Codec(ABC):
 
     def __init__(self, schema: Schema) -> None:
         self.schema = schema
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """What :func:`~streamlearn.codecs.make_codec` needs besides the format and schema to
+        build this codec again (as Spark's executors do), e.g. a CSV file's delimiter."""
+        return {}
 
     @property
     def used_fields(self) -> tuple[Field, ...]:

@@ -72,6 +72,10 @@ class CsvCodec(Codec):
         self._sep = delimiter.encode()
         self._cached: tuple[Any, Any] | None = None
 
+    @property
+    def options(self) -> dict[str, Any]:
+        return {"delimiter": self.delimiter}
+
     # -- decoding -------------------------------------------------------------------
     def decode(self, raw: RawBatch) -> tuple[RecordBatch, list[DeadLetter]]:
         n = len(raw)

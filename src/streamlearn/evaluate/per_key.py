@@ -7,8 +7,10 @@ then runs its records in stream order, prequentially, so a key's models see
 only that key's records. Overall figures score every record's prediction in
 stream order, as one race would; per-key figures are each key's race's own.
 
-Keys are bounded: past ``max_keys`` the key unseen for longest is evicted
-(counted in ``evicted_keys``); if it comes back, it starts afresh. The whole
+Keys are bounded: past ``max_keys``, at the end of each batch (every key of
+the batch has raced), the keys unseen for longest are evicted (counted in
+``evicted_keys``); one that comes back starts afresh. On Spark the state
+store follows (see :mod:`streamlearn.engines.spark.evictions`). The whole
 structure is pickled with checkpoints, so a resumed run is exact.
 """
 
@@ -50,6 +52,9 @@ class PerKeyRace(Race):
         self.evicted = 0
         #: each key's figures, when the keys raced on Spark's executors (see absorb)
         self.figures: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        #: there, each key's group in Spark's state store, and those the last batch evicted
+        self.groups: dict[str, str] = {}
+        self.evicted_groups: list[str] = []
         # one thread per key's race: keys are many, and their races small
         self._settings = (args, {**kwargs, "workers": 1})
         self._features: tuple[tuple[str, ...], np.ndarray] | None = None
@@ -70,9 +75,6 @@ class PerKeyRace(Race):
         for name in self.failed:  # a model that failed anywhere is out of every race
             race.failed[name] = self.failed[name]
         self.keyed[key] = race
-        while len(self.keyed) > self.max_keys:
-            self.keyed.popitem(last=False)
-            self.evicted += 1
         return race
 
     def step_keys(
@@ -116,6 +118,11 @@ class PerKeyRace(Race):
                 if name in preds:
                     out[name][rows] = preds[name]
                     cold[name] += race.scores[name].cold_start - before[name]
+        # past max_keys the keys unseen for longest go, once every key of the batch has
+        # raced: a key held before the batch is not evicted by new keys ahead of it
+        while len(self.keyed) > self.max_keys:
+            self.keyed.popitem(last=False)
+            self.evicted += 1
         return self._score_overall(out, y, labelled, cold)
 
     def step(
@@ -125,7 +132,9 @@ class PerKeyRace(Race):
 
     def forget(self, evicted: list[str]) -> OrderedDict[str, dict[str, Any]]:
         """Keys Spark's state store evicted (idle too long); returns the figures table."""
+        self.groups = getattr(self, "groups", {})  # a checkpoint of an older release
         for key in evicted:
+            self.groups.pop(key, None)
             if self.figures.pop(key, None) is not None:
                 self.evicted += 1
         return self.figures
@@ -155,6 +164,7 @@ class PerKeyRace(Race):
         }
         cold = dict.fromkeys(names, 0)
         figures = self.forget(evicted)
+        self.evicted_groups = []
         index = pd.MultiIndex.from_arrays(positions)
         for report in reports:
             rows = index.get_indexer(pd.MultiIndex.from_arrays([report.partitions, report.offsets]))
@@ -167,8 +177,11 @@ class PerKeyRace(Race):
                     self._fail_at(name, failure, int(rows[at]))
             figures[report.key] = report.figures
             figures.move_to_end(report.key)
-        while len(figures) > self.max_keys:  # the driver's report keeps the bound
-            figures.popitem(last=False)
+            self.groups[report.key] = report.group
+        while len(figures) > self.max_keys:  # as _race_of: Spark's state store follows
+            gone, _ = figures.popitem(last=False)
+            self.evicted += 1
+            self.evicted_groups.append(self.groups.pop(gone, repr(gone)))
         return self._score_overall(out, y, labelled, cold)
 
     def _score_overall(

@@ -22,7 +22,7 @@ from streamlearn.errors import ConfigError
 from streamlearn.records.batch import RecordBatch
 from streamlearn.steps.base import Step, name_of, user_code_error
 from streamlearn.steps.stats_table import StatsTable
-from streamlearn.steps.store import KeyedStore, LruStore
+from streamlearn.steps.store import KeyedStore, LruStore, evictions_deferred
 from streamlearn.types import StepKind
 
 __all__ = ["GLOBAL_KEY", "STATS", "KeyedState", "KeyedStats", "KeyedStep", "group_rows"]
@@ -188,8 +188,21 @@ class KeyedState(KeyedStep):
             keys, bounds, ends = uniques.tolist(), cuts[:-1], cuts[1:]
         cols = [batch.column(c)[order].tolist() for c in self.columns]
         values = cols[0] if len(cols) == 1 else list(zip(*cols, strict=True))
+        with evictions_deferred(self.store):  # no key of the batch evicts another of it
+            self._update_keys(batch, keys, values, order, bounds, ends)
+        return batch
+
+    def _update_keys(
+        self,
+        batch: RecordBatch,
+        keys: list[Any],
+        values: list[Any],
+        order: np.ndarray,
+        bounds: list[int],
+        ends: list[int],
+    ) -> None:
         store, update = self.store, self.update
-        store.touch(keys)  # new keys must not evict this batch's old ones
+        store.touch(keys)
         for g, key in enumerate(keys):
             # peek: put marks the key as just used anyway
             state = store.peek(key)
@@ -206,7 +219,6 @@ class KeyedState(KeyedStep):
             store.put(key, new)
             if not self.warned and g < 100:  # a few keys per batch: cheap, and enough to notice
                 self.check_growth(key, new)
-        return batch
 
     def describe(self) -> dict[str, Any]:
         return {str(k): v for k, v in self.store.items()}

@@ -182,7 +182,7 @@ class StatsTable:
         if self.stack_size:
             self._push(rows, ints, Xs, cs, starts, counts)
         self._floats[rows], self._ints[rows] = F, ints  # one scatter each
-        self._evict()
+        self.evict_excess()
 
     def _push(
         self,
@@ -204,7 +204,8 @@ class StatsTable:
         ints[:, _AT] = (ints[:, _AT] + kept) % size
         ints[:, _LEN] = np.minimum(ints[:, _LEN] + kept, size)
 
-    def _evict(self) -> None:
+    def evict_excess(self) -> None:
+        """Evict the keys unseen for longest past ``max_keys`` (counted)."""
         excess = len(self._slot) - self.max_keys
         if excess <= 0:
             return
@@ -247,7 +248,7 @@ class StatsTable:
         self._stack[row, : len(rows)] = rows
         self._ints[row] = (state.n, self._tick, len(rows), len(rows) % max(1, self.stack_size))
         self._tick += 1
-        self._evict()
+        self.evict_excess()
 
     def touch(self, keys: list[Any]) -> None:
         for key in keys:

@@ -7,14 +7,16 @@ driver through the same protocol, so neither depends on the other's insides.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import sys
 from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any, Protocol, runtime_checkable
 
 from streamlearn.errors import ConfigError
 
-__all__ = ["KeyedStore", "LruStore"]
+__all__ = ["KeyedStore", "LruStore", "evictions_deferred"]
 
 
 @runtime_checkable
@@ -44,6 +46,12 @@ class KeyedStore(Protocol):
     def head(self, n: int) -> list[tuple[Any, Any]]:
         """The first ``n`` of :meth:`items` (cheap with many keys)."""
 
+    def keys(self) -> list[Any]:
+        """The keys held, least recently used first."""
+
+    def evict_excess(self) -> None:
+        """Evict the keys unseen for longest past ``max_keys`` (counted)."""
+
     def touch(self, keys: list[Any]) -> None:
         """Mark the held ones of ``keys`` as just used, in this order.
 
@@ -54,6 +62,30 @@ class KeyedStore(Protocol):
     def __len__(self) -> int: ...
 
     def __contains__(self, key: object) -> bool: ...
+
+
+@contextlib.contextmanager
+def evictions_deferred(store: KeyedStore) -> Iterator[None]:
+    """A batch's keys all go in before any key goes: past ``max_keys``, the keys unseen for
+    longest are evicted when the batch is done. So no key of a batch evicts another of it,
+    and Spark's state store, which updates a batch's keys apart, can follow.
+
+    Examples
+    --------
+    >>> store = LruStore(2)
+    >>> with evictions_deferred(store):
+    ...     store.put("a", 1); store.put("b", 2); store.put("c", 3); len(store)
+    3
+    >>> store.keys(), store.evicted
+    (['b', 'c'], 1)
+    """
+    limit = store.max_keys
+    store.max_keys = sys.maxsize
+    try:
+        yield
+    finally:
+        store.max_keys = limit
+        store.evict_excess()
 
 
 class LruStore:
@@ -86,6 +118,9 @@ class LruStore:
     def put(self, key: Any, state: Any) -> None:
         self._states[key] = state
         self._states.move_to_end(key)
+        self.evict_excess()
+
+    def evict_excess(self) -> None:
         while len(self._states) > self.max_keys:
             self._states.popitem(last=False)
             self.evicted += 1

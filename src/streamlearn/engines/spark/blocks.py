@@ -31,6 +31,7 @@ __all__ = [
     "DATA",
     "DATA_BLOCK",
     "ERROR",
+    "EVICT",
     "EVICTED",
     "REPORT",
     "STATE",
@@ -40,9 +41,10 @@ __all__ = [
     "records_of",
 ]
 
-#: what a row holds: a record; a key's new state; a key evicted; an error; a race's report
-#: (a key's or a model's); a key's records (decoded, see key_blocks); records of a task
-DATA, STATE, EVICTED, ERROR, REPORT, BLOCK, DATA_BLOCK = 0, 1, 2, 3, 5, 6, 7
+#: what a row holds: a record; a key's new state; a key evicted (idle); an error; an order
+#: to evict a key (from the driver, see .evictions); a race's report (a key's or a
+#: model's); a key's records (decoded, see key_blocks); records of a task
+DATA, STATE, EVICTED, ERROR, EVICT, REPORT, BLOCK, DATA_BLOCK = 0, 1, 2, 3, 4, 5, 6, 7
 COLUMNS = ["partition", "offset", "payload", "key", "_kind", "_step", "_key", "_blob"]
 _RECORDS = ["partition", "offset", "payload", "key"]
 
@@ -69,16 +71,18 @@ def key_blocks(
             batch.offsets[rows],
         )
         blobs.append(cloudpickle.dumps(part))
+    # object columns spelled out: an empty batch's would be float64, which PySpark's
+    # pandas-to-Arrow conversion (PySpark 4.3, pandas 3) fails on for binary and string
     return pd.DataFrame(
         {
-            "partition": batch.partitions[firsts].astype(np.int32),
-            "offset": batch.offsets[firsts].astype(np.int64),
-            "payload": [None] * len(blobs),
-            "key": [None] * len(blobs),
+            "partition": batch.partitions[np.asarray(firsts, dtype=np.intp)].astype(np.int32),
+            "offset": batch.offsets[np.asarray(firsts, dtype=np.intp)].astype(np.int64),
+            "payload": np.full(len(blobs), None, dtype=object),
+            "key": np.full(len(blobs), None, dtype=object),
             "_kind": np.full(len(blobs), BLOCK, dtype=np.int32),
             "_step": np.full(len(blobs), stage, dtype=np.int32),
-            "_key": list(uniques),
-            "_blob": blobs,
+            "_key": np.asarray(uniques, dtype=object),
+            "_blob": np.asarray(blobs, dtype=object),
         },
         columns=COLUMNS,
     )

@@ -27,6 +27,8 @@ class DriverState:
     keyed: list[int] | None = None
     #: group keys of the race's models kept in Spark's state (key to model name)
     units: dict[str, str] | None = None
+    #: evicted keys reach Spark's state store (see .evictions); not in an older release's
+    evictions: bool = True
 
     def snapshot(self) -> dict[str, Any]:
         return {
@@ -35,6 +37,7 @@ class DriverState:
             "after": {str(p): o for p, o in self.after.items()},
             "keyed": self.keyed,
             "units": self.units,
+            "evictions": self.evictions,
         }
 
     @classmethod
@@ -48,6 +51,7 @@ class DriverState:
             {int(p): int(o) for p, o in pos.get("after", {}).items()},
             pos.get("keyed"),
             pos.get("units"),
+            bool(pos.get("evictions", False)),
         )
 
     def advance(self, raw: RawBatch) -> None:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from streamlearn.codecs.layout import SAMPLE
 from streamlearn.engines.base import Engine, Feed
 from streamlearn.engines.spark.driver_state import DriverState
+from streamlearn.engines.spark.evictions import EvictionLog
 from streamlearn.engines.spark.feed import SparkFeed
 from streamlearn.engines.spark.key_races import RaceTemplate
 from streamlearn.engines.spark.keyed import KeyedMirror
@@ -202,10 +203,11 @@ class SparkEngine(Engine):
         plan = None
         if processor.codec is not None:
             plan = WorkerPlan.build(
-                processor.format, processor.codec.schema, steps, source.origin, source.position_kind
+                processor.format, processor.codec, steps, source.origin, source.position_kind
             )
             plan.race = race
             plan.units = units
+            plan.evictions = state.evictions
         jvm_kafka = self._jvm_kafka(spark, source)
         predictor = (
             BatchPredictor(spark, plan, processor, bool(mirrors)) if distribute and plan else None
@@ -214,9 +216,13 @@ class SparkEngine(Engine):
             plan.record_blocks = predictor is None
 
         df = source_frame(spark, config, source, jvm_kafka)
+        evictions = None
         if stages:
             assert plan is not None
-            df = keyed_frame(df, plan, stages, self.key_timeout_ms)
+            if state.evictions and (mirrors or race is not None):
+                evictions = EvictionLog(Path(spark_ckpt) / "evictions")
+            where = str(evictions.directory) if evictions is not None else None
+            df = keyed_frame(df, plan, stages, self.key_timeout_ms, where)
         entries = {
             "master": self.master,
             "spark": {
@@ -251,6 +257,7 @@ class SparkEngine(Engine):
             entries,
             cleanup,
         )
+        feed.evictions = evictions
         stream = df.writeStream.foreachBatch(feed.on_batch).option("checkpointLocation", spark_ckpt)
         if stages:
             stream = stream.outputMode("update")

@@ -32,6 +32,7 @@ import pyarrow.compute as pc
 from streamlearn.engines.base import Arrival, Feed
 from streamlearn.engines.spark.blocks import DATA, DATA_BLOCK, records_of
 from streamlearn.engines.spark.driver_state import DriverState
+from streamlearn.engines.spark.evictions import EvictionLog
 from streamlearn.engines.spark.key_races import key_reports
 from streamlearn.engines.spark.keyed import (
     ERROR,
@@ -40,7 +41,13 @@ from streamlearn.engines.spark.keyed import (
 )
 from streamlearn.engines.spark.partitions import arrow_to_raw
 from streamlearn.engines.spark.race_units import UnitModel, UnitReport
-from streamlearn.engines.spark.report import describe_source, final_offset, translate_failure
+from streamlearn.engines.spark.report import (
+    batch_ms,
+    describe_source,
+    final_offset,
+    state_keys,
+    translate_failure,
+)
 from streamlearn.errors import SourceError
 from streamlearn.evaluate.per_key import PerKeyRace
 from streamlearn.records.batch import RawBatch, RecordBatch
@@ -117,6 +124,8 @@ class SparkFeed(Feed):
         self.start_conf: tuple[Any, dict[str, str]] = (None, {})
         self.capped = False
         self.distributed = 0
+        #: where the keys evicted past max_keys go, for Spark's state store to drop them
+        self.evictions: EvictionLog | None = None
         self._queue: queue.Queue[Arrival | BaseException] = queue.Queue()
         self._pending: SparkWork | None = None
         self._closed = False
@@ -272,6 +281,7 @@ class SparkFeed(Feed):
                 assert isinstance(race, PerKeyRace)
                 race.forget(self.processor.key_reports[1])
                 self.processor.key_reports = None
+            self._evict(work.spark_batch)
             self.state.spark_batch = work.spark_batch
             return None
         t0 = time.perf_counter()
@@ -283,9 +293,25 @@ class SparkFeed(Feed):
         else:
             result = self.processor.process(raw, batch_id)
         self._driver_s = [*self._driver_s[-99:], time.perf_counter() - t0]
+        self._evict(work.spark_batch)
         self.state.spark_batch = work.spark_batch
         self.state.advance(raw)
         return result
+
+    def _evict(self, spark_batch: int) -> None:
+        """Write the keys this batch evicted past ``max_keys``, before Spark commits it: the
+        next micro-batch drops them from Spark's state store."""
+        if self.evictions is None:
+            return
+        gone = []
+        for stage, mirror in self.mirrors.items():  # each batch's once (a mirror may not run)
+            gone += [(stage, g) for g in mirror.evicted_groups]
+            mirror.evicted_groups = []
+        race = self.processor.race
+        if isinstance(race, PerKeyRace) and self.race_stage is not None:
+            gone += [(self.race_stage, g) for g in race.evicted_groups]
+            race.evicted_groups = []
+        self.evictions.write(spark_batch, gone)
 
     def _load_units(self, reports: list[UnitReport]) -> None:
         """Hand each model's unit model what its executor did with this batch."""
@@ -319,24 +345,10 @@ class SparkFeed(Feed):
         spark = {
             **self.entries["spark"],
             "distributed_prediction_batches": self.distributed,
-            "batch_ms": self._batch_ms(),
+            "batch_ms": batch_ms(self.query, self._driver_s),
+            "state_keys": state_keys(self.query),
         }
         return {**self.entries, "spark": spark}
-
-    def _batch_ms(self) -> dict[str, float]:
-        """Where a micro-batch's time goes, in ms on average over Spark's recent batches that
-        held records: Spark's own phases (``durationMs``: the data source's offsets and
-        batch, planning, the write-ahead log and commit, ``addBatch``: running it) and, of
-        ``addBatch``, the driver's share (decoding, the race, sinks, checkpoint)."""
-        progress = [p for p in (self.query.recentProgress if self.query else []) or []]
-        batches = [p for p in progress if p.get("numInputRows", 0) > 0 and p.get("durationMs")]
-        out: dict[str, float] = {}
-        for p in batches:
-            for phase, ms in p["durationMs"].items():
-                out[phase] = out.get(phase, 0.0) + float(ms) / len(batches)
-        if self._driver_s:
-            out["driver"] = 1000 * sum(self._driver_s) / len(self._driver_s)
-        return out
 
     def close(self) -> None:
         if self._closed:

@@ -107,6 +107,8 @@ class KeyReport:
     #: models that failed in this batch: (failure, index of the record in the key's rows)
     failed: dict[str, tuple[dict[str, Any], int]]
     key: str = ""
+    #: the key's group in Spark's state store (the key's ``repr``)
+    group: str = ""
 
 
 def key_reports(rows: list[KeyedRow], batch_id: int) -> tuple[list[Any], list[str]]:

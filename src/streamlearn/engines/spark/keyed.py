@@ -34,6 +34,7 @@ from streamlearn.engines.spark.blocks import (
     COLUMNS,
     DATA,
     ERROR,
+    EVICT,
     EVICTED,
     REPORT,
     STATE,
@@ -46,6 +47,7 @@ from streamlearn.errors import UserCodeError
 from streamlearn.records.batch import RecordBatch
 from streamlearn.steps.base import Step
 from streamlearn.steps.keyed import KeyedState, KeyedStats, KeyedStep
+from streamlearn.steps.store import evictions_deferred
 
 __all__ = [
     "KEYED_SCHEMA",
@@ -54,6 +56,7 @@ __all__ = [
     "KeyedMirror",
     "KeyedRow",
     "error_info",
+    "key_rows",
     "make_tagger",
     "make_updater",
     "note_row",
@@ -177,9 +180,10 @@ def make_tagger(
                         for k in fan_out:
                             yield key_blocks(batch, stage, [repr(k)] * len(batch), step.reads)
                         continue
-                    yield key_blocks(
-                        batch, stage, [repr(k) for k in step.keys_of(batch)], step.reads
-                    )
+                    values = step.keys_of(batch)
+                    # Python values, as the step's store holds them: the driver evicts by them
+                    named = values.tolist() if plan.evictions else values
+                    yield key_blocks(batch, stage, [repr(k) for k in named], step.reads)
             except Exception as exc:
                 # the driver raises it when it reaches this step, as the local engine would
                 # (step -1: it passes the keyed operator untouched; the key names the step)
@@ -221,9 +225,9 @@ def make_updater(
             )
             yield note_row(EVICTED, stage, key_text, -1, -1, blob)
             return
-        pdf = pd.concat(list(chunks), ignore_index=True).sort_values(
-            ["partition", "offset"], kind="stable"
-        )
+        pdf = key_rows(chunks, state)
+        if pdf is None:
+            return
         first = (int(pdf["partition"].iloc[0]), int(pdf["offset"].iloc[0]))
         saved = cloudpickle.loads(state.get[0]) if state.exists else {"states": {}, "columns": None}
         template = plan.steps[stage]
@@ -255,6 +259,20 @@ def make_updater(
     return update
 
 
+def key_rows(chunks: Iterator[pd.DataFrame], state: Any) -> pd.DataFrame | None:
+    """A key's rows of the micro-batch in stream order, once any eviction the driver
+    ordered (see :mod:`.evictions`) has dropped its state; ``None`` if no records remain."""
+    pdf = pd.concat(list(chunks), ignore_index=True)
+    evict = pdf["_kind"].to_numpy() == EVICT
+    if evict.any():
+        if state.exists:
+            state.remove()
+        pdf = pdf[~evict]
+    if not len(pdf):
+        return None
+    return pdf.sort_values(["partition", "offset"], kind="stable")
+
+
 def _race_update(
     plan: WorkerPlan,
     stage: int,
@@ -270,15 +288,16 @@ def _race_update(
         state.remove()
         yield note_row(EVICTED, stage, key_text, -1, -1, str(gone.key_name).encode())
         return
-    pdf = pd.concat(list(chunks), ignore_index=True).sort_values(
-        ["partition", "offset"], kind="stable"
-    )
+    pdf = key_rows(chunks, state)
+    if pdf is None:
+        return
     first = (int(pdf["partition"].iloc[0]), int(pdf["offset"].iloc[0]))
     race = cloudpickle.loads(state.get[0]) if state.exists else plan.race.fresh()
     try:
         batch = from_key_blocks(plan, pdf["_blob"].tolist())
         report = plan.race.run(race, batch)
         report.key = race.key_name = str(plan.race.keys_of(batch)[0]) if len(batch) else key_text
+        report.group = key_text
     except Exception as exc:
         yield note_row(ERROR, stage, key_text, *first, cloudpickle.dumps(error_info(exc)))
         return
@@ -307,6 +326,8 @@ class KeyedMirror(Step):
         self.step_id = original.step_id
         self.reads = original.reads
         self.pending: list[KeyedRow] = []
+        #: the groups of the keys the last batch evicted past ``max_keys`` (see .evictions)
+        self.evicted_groups: list[str] = []
 
     def apply(self, batch: RecordBatch) -> RecordBatch:
         rows, self.pending = sorted(self.pending, key=lambda r: (r.partition, r.offset)), []
@@ -315,17 +336,27 @@ class KeyedMirror(Step):
             raise rebuild_error(cloudpickle.loads(failed[0].blob), batch.batch_id)
         store = self.original.store
         decoded = [cloudpickle.loads(r.blob) for r in rows]
-        store.touch([key for news in decoded for key in news["states"]])  # as the local engine
-        for news in decoded:
-            for key in news["dropped"]:
-                if store.pop(key) is not None and news.get("evicted"):
-                    store.evicted += 1
-            for key, value in news["states"].items():
-                store.put(key, value)
-                if isinstance(self.original, KeyedState) and not self.original.warned:
-                    self.original.check_growth(key, value)
-            if isinstance(self.original, KeyedStats) and self.original.columns is None:
-                self.original.columns = news.get("columns")
+        put = [key for news in decoded for key in news["states"]]
+        store.touch(put)  # as the local engine
+        # keys the bound may push out: the held ones, only when it can (a copy costs)
+        held = store.keys() if len(store) + len(put) > store.max_keys else []
+        bounded, dropped = store.evicted, set()
+        with evictions_deferred(store):  # as the local step: once the batch's keys are in
+            for news in decoded:
+                dropped.update(news["dropped"])
+                for key in news["dropped"]:
+                    if store.pop(key) is not None and news.get("evicted"):
+                        store.evicted += 1
+                for key, value in news["states"].items():
+                    store.put(key, value)
+                    if isinstance(self.original, KeyedState) and not self.original.warned:
+                        self.original.check_growth(key, value)
+                if isinstance(self.original, KeyedStats) and self.original.columns is None:
+                    self.original.columns = news.get("columns")
+        self.evicted_groups = []
+        if store.evicted > bounded:  # Spark's state store must drop them too
+            gone = dict.fromkeys(k for k in [*held, *put] if k not in store and k not in dropped)
+            self.evicted_groups = [repr(k) for k in gone]
         return batch
 
     def snapshot(self) -> Any:

@@ -7,13 +7,13 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from streamlearn import errors as sl_errors
-from streamlearn.errors import StreamlearnError
+from streamlearn.errors import EngineError, StreamlearnError
 from streamlearn.sources.base import Source
 
 if TYPE_CHECKING:
     from streamlearn.engines.spark.driver_state import DriverState
 
-__all__ = ["describe_source", "final_offset", "translate_failure"]
+__all__ = ["batch_ms", "describe_source", "final_offset", "state_keys", "translate_failure"]
 
 
 def final_offset(query: Any) -> dict[str, Any] | None:
@@ -21,13 +21,16 @@ def final_offset(query: Any) -> dict[str, Any] | None:
     progress = query.lastProgress if query is not None else None
     if not progress or not progress.get("sources"):
         return None
-    end = progress["sources"][0].get("endOffset")
-    if isinstance(end, str):
-        try:
-            end = json.loads(end)
-        except ValueError:
-            return None
-    return end if isinstance(end, dict) else None
+    for source in progress["sources"]:
+        end = source.get("endOffset")
+        if isinstance(end, str):
+            try:
+                end = json.loads(end)
+            except ValueError:
+                continue
+        if isinstance(end, dict) and set(end) != {"upto"}:  # not the evictions' (.evictions)
+            return end
+    return None
 
 
 def describe_source(
@@ -81,4 +84,31 @@ def translate_failure(exc: BaseException) -> BaseException:
                 return StreamlearnError(message.strip())
     line = found[-1] if found else ("", text.strip().splitlines()[0] if text.strip() else repr(exc))
     what = f"{line[0]}: {line[1]}" if line[0] else line[1]
-    return StreamlearnError(f"the Spark query failed: {what}")
+    return EngineError(f"the Spark query failed: {what}")
+
+
+def batch_ms(query: Any, driver_s: list[float]) -> dict[str, float]:
+    """Where a micro-batch's time goes, in ms on average over Spark's recent batches that
+    held records: Spark's own phases (``durationMs``: the data source's offsets and
+    batch, planning, the write-ahead log and commit, ``addBatch``: running it) and, of
+    ``addBatch``, the driver's share (``driver_s``: decoding, the race, sinks, checkpoint)."""
+    progress = [p for p in (query.recentProgress if query else []) or []]
+    batches = [p for p in progress if p.get("numInputRows", 0) > 0 and p.get("durationMs")]
+    out: dict[str, float] = {}
+    for p in batches:
+        for phase, ms in p["durationMs"].items():
+            out[phase] = out.get(phase, 0.0) + float(ms) / len(batches)
+    if driver_s:
+        out["driver"] = 1000 * sum(driver_s) / len(driver_s)
+    return out
+
+
+def state_keys(query: Any) -> int | None:
+    """Groups held in Spark's state store after the last micro-batch (keys of keyed steps
+    and per-key races, race models); ``None`` without keyed state."""
+    progress = (query.recentProgress if query else []) or []
+    for p in reversed(progress):
+        operators = p.get("stateOperators") or []
+        if operators:
+            return sum(int(o.get("numRowsTotal", 0)) for o in operators)
+    return None

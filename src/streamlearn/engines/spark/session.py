@@ -164,9 +164,11 @@ _ZIP: str | None = None
 
 def _register(spark: Any) -> None:
     from streamlearn.engines.spark.datasource import StreamlearnDataSource
+    from streamlearn.engines.spark.evictions import EvictionSource
 
     if not getattr(spark, "_streamlearn_registered", False):
         spark.dataSource.register(StreamlearnDataSource)
+        spark.dataSource.register(EvictionSource)
         spark._streamlearn_registered = True
 
 

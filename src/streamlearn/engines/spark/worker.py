@@ -54,19 +54,26 @@ class WorkerPlan:
     units: UnitTemplate | None = None
     #: records cross the keyed operator in blocks, one row per task (see :mod:`.blocks`)
     record_blocks: bool = True
+    #: keyed groups are named by ``repr`` of each key's Python value, and the driver's
+    #: evictions join them (see .evictions); False for a checkpoint of an older release
+    evictions: bool = True
+    #: the codec's options (a CSV file's delimiter): executors decode as the driver does
+    codec_options: dict[str, Any] = field(default_factory=dict)
     _codec: Codec | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def build(
         cls,
         format: str,
-        schema: Schema,
+        codec: Codec,
         steps: Sequence[Step],
         origin: str,
         position_kind: PositionKind,
     ) -> WorkerPlan:
         light = [s.fresh() if isinstance(s, KeyedStep) else s for s in steps]
-        return cls(format, schema, light, origin, position_kind)
+        return cls(
+            format, codec.schema, light, origin, position_kind, codec_options=dict(codec.options)
+        )
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
@@ -76,7 +83,7 @@ class WorkerPlan:
     @property
     def codec(self) -> Codec:
         if self._codec is None:
-            codec = make_codec(self.format, self.schema)
+            codec = make_codec(self.format, self.schema, **self.codec_options)
             codec.schema = self.schema
             self._codec = codec
         return self._codec

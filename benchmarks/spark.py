@@ -65,8 +65,11 @@ def main() -> None:
     print(f"local engine: {l_rate:>12,.0f} records/s ({local_s:.1f} s, {local['batches']} batches)")
     print(
         f"spark engine: {s_rate:>12,.0f} records/s ({spark_s:.1f} s on {args.master}, "
-        f"reader {spark['spark']['kafka_reader']})"
+        f"reader {spark['spark']['kafka_reader']}, records read by "
+        f"{spark['spark']['records_read_by']})"
     )
+    phases = spark["spark"]["batch_ms"]
+    print("  ms per micro-batch: " + ", ".join(f"{k} {v:.0f}" for k, v in sorted(phases.items())))
     print(f"ratio spark/local: {s_rate / l_rate:.3f}")
     for m in MODELS:
         print(

@@ -399,28 +399,35 @@ class CrashAfterCheckpoint(Observer):
             raise Crash(f"killed after batch {result.batch_id}")
 
 
-def restartable() -> Pipeline:
+def restartable(keyed: bool = True) -> Pipeline:
     return Pipeline(
         "linear",
         task="regression",
         models=["rls", "rls:forgetting=0.99"],
         batch_size=1500,
         until="count:7500",
-        steps=[KeyedStats(["mean", "var", "max"], columns=["x1", "x10"])],
+        steps=[KeyedStats(["mean", "var", "max"], columns=["x1", "x10"])] if keyed else [],
     )
 
 
 @pytest.mark.spark
+@pytest.mark.parametrize("keyed", [True, False], ids=["records-on-executors", "driver-reads"])
 def test_restart_from_checkpoint_equals_an_uninterrupted_run(
-    spark_session: Any, tmp_path: Path
+    spark_session: Any, tmp_path: Path, keyed: bool
 ) -> None:
+    """Keyed state reads records on the executors; a race alone has the driver read what
+    Spark planned (from the planner's description files): both restart exactly."""
+
+    def pipeline() -> Pipeline:
+        return restartable(keyed)
+
     whole = BatchStore()
-    expected = run(restartable(), sinks=[whole])
+    expected = run(pipeline(), sinks=[whole])
     store, ckpt = BatchStore(), tmp_path / "ckpt"
     # 1: dies after batch 1 is checkpointed: Spark replays it, the driver skips it
     with pytest.raises(Crash):
         run(
-            restartable(),
+            pipeline(),
             engine="spark",
             sinks=[store],
             checkpoint=ckpt,
@@ -429,9 +436,12 @@ def test_restart_from_checkpoint_equals_an_uninterrupted_run(
     # 2: dies while writing batch 3, before its checkpoint: it is computed again
     store.crash_at = 3
     with pytest.raises(Crash):
-        run(restartable(), engine="spark", sinks=[store], checkpoint=ckpt)
-    summary = run(restartable(), engine="spark", sinks=[store], checkpoint=ckpt)
+        run(pipeline(), engine="spark", sinks=[store], checkpoint=ckpt)
+    summary = run(pipeline(), engine="spark", sinks=[store], checkpoint=ckpt)
     assert_same(expected, summary)
+    assert summary["spark"]["records_read_by"] == ("executors" if keyed else "driver")
+    if not keyed:  # the planner described each batch; those done go as the run goes
+        assert len(list((ckpt / "spark" / "batches").glob("*.pkl"))) == 1
     assert sorted(store.by_batch) == sorted(whole.by_batch) == [0, 1, 2, 3, 4]
     for b, preds in whole.by_batch.items():
         for name, values in preds.items():

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
@@ -26,7 +27,12 @@ from pyspark.sql.streaming.datasource import (
 )
 from pyspark.sql.types import StructType
 
-from streamlearn.engines.spark.partitions import RAW_SCHEMA, raw_to_arrow, read_partition
+from streamlearn.engines.spark.partitions import (
+    RAW_SCHEMA,
+    raw_to_arrow,
+    read_partition,
+    write_description,
+)
 from streamlearn.engines.spark.planner import Planner, ReaderConfig, make_planner
 
 __all__ = [
@@ -52,6 +58,21 @@ def decode_config(text: str) -> ReaderConfig:
     return config
 
 
+@dataclass(frozen=True)
+class _Described:
+    """A micro-batch's partitions, for the driver to read (``ReaderConfig.driver_reads``)."""
+
+    parts: list[Any]
+
+
+#: the offsets' batch counter (``ReaderConfig.described``); planners never see it
+SEQ = "seq"
+
+
+def _own(offset: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in offset.items() if k != SEQ} if SEQ in offset else offset
+
+
 class StreamlearnReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
     """Offsets, partitions and rows of one streamlearn source."""
 
@@ -67,7 +88,8 @@ class StreamlearnReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
         return self._planner
 
     def initialOffset(self) -> dict[str, Any]:
-        return self.planner.initial()
+        first = self.planner.initial()
+        return {**first, SEQ: -1} if self.config.described else first
 
     def getDefaultReadLimit(self) -> ReadLimit:
         return ReadMaxRows(self.config.max_rows)
@@ -79,15 +101,36 @@ class StreamlearnReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
             max_rows = None
         else:
             max_rows = self.config.max_rows
-        return self.planner.latest(start, max_rows)
+        own = _own(start)
+        end = self.planner.latest(own, max_rows)
+        if end == own:
+            return start
+        if SEQ in start:  # every batch has records of this source alone: seq is its id
+            end = {**end, SEQ: int(start[SEQ]) + 1}
+        return end
 
     def prepareForTriggerAvailableNow(self) -> None:
         self.planner.prepare_available_now()
 
     def partitions(self, start: dict[str, Any], end: dict[str, Any]) -> list[InputPartition]:
-        return [InputPartition(p) for p in self.planner.partitions(start, end)]
+        parts = self.planner.partitions(_own(start), _own(end))
+        if self.config.driver_reads:  # one task, one row: what the driver is to read
+            if self.config.described is not None and SEQ in end:
+                write_description(self.config.described, int(end[SEQ]), parts)
+            return [InputPartition(_Described(parts))] if parts else []
+        return [InputPartition(p) for p in parts]
 
     def read(self, partition: InputPartition) -> Iterator[pa.RecordBatch]:
+        if isinstance(partition.value, _Described):
+            yield pa.RecordBatch.from_pydict(
+                {
+                    "partition": pa.array([0], pa.int32()),
+                    "offset": pa.array([0], pa.int64()),
+                    "payload": pa.array([cloudpickle.dumps(partition.value.parts)], pa.binary()),
+                    "key": pa.array([None], pa.binary()),
+                }
+            )
+            return
         for raw in read_partition(partition.value):
             if len(raw):
                 yield raw_to_arrow(raw)

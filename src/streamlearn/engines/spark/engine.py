@@ -215,6 +215,13 @@ class SparkEngine(Engine):
         if plan is not None:
             plan.record_blocks = predictor is None
 
+        # only the driver needs the records: it reads what Spark planned (see read_on_driver)
+        driver_reads = not stages and predictor is None and not jvm_kafka
+        described = None
+        if driver_reads:
+            described = Path(spark_ckpt) / "batches"
+            described.mkdir(parents=True, exist_ok=True)
+            config = dataclasses.replace(config, driver_reads=True, described=str(described))
         df = source_frame(spark, config, source, jvm_kafka)
         evictions = None
         if stages:
@@ -231,6 +238,7 @@ class SparkEngine(Engine):
                 if source.replay == "log"
                 else None,
                 "keyed_steps_in_spark": [steps[i].step_id for i in sorted(mirrors)],
+                "records_read_by": "driver" if driver_reads else "executors",
                 "per_key_races": ("executors" if race is not None else "driver")
                 if isinstance(processor.race, PerKeyRace)
                 else None,
@@ -258,6 +266,12 @@ class SparkEngine(Engine):
             cleanup,
         )
         feed.evictions = evictions
+        feed.driver_reads = driver_reads
+        feed.described = str(described) if described is not None else None
+        if driver_reads and source.replay == "log":
+            from streamlearn.kafka.ranges import KeptRanges
+
+            feed._kept = KeptRanges()
         stream = df.writeStream.foreachBatch(feed.on_batch).option("checkpointLocation", spark_ckpt)
         if stages:
             stream = stream.outputMode("update")

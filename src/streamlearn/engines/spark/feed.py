@@ -39,12 +39,19 @@ from streamlearn.engines.spark.keyed import (
     KeyedMirror,
     KeyedRow,
 )
-from streamlearn.engines.spark.partitions import arrow_to_raw
+from streamlearn.engines.spark.partitions import (
+    arrow_to_raw,
+    described_parts,
+    read_on_driver,
+    stream_order,
+    take_description,
+)
 from streamlearn.engines.spark.race_units import UnitModel, UnitReport
 from streamlearn.engines.spark.report import (
     batch_ms,
     describe_source,
     final_offset,
+    from_spark,
     state_keys,
     translate_failure,
 )
@@ -126,6 +133,11 @@ class SparkFeed(Feed):
         self.distributed = 0
         #: where the keys evicted past max_keys go, for Spark's state store to drop them
         self.evictions: EvictionLog | None = None
+        #: the micro-batches are what to read, and the driver reads it (ReaderConfig)
+        self.driver_reads = False
+        self._kept: Any = None  # KeptRanges, for a Kafka source read on the driver
+        #: where the planner leaves what each batch is to read (ReaderConfig.described)
+        self.described: str | None = None
         self._queue: queue.Queue[Arrival | BaseException] = queue.Queue()
         self._pending: SparkWork | None = None
         self._closed = False
@@ -156,6 +168,12 @@ class SparkFeed(Feed):
             raise RuntimeError("the run loop stopped before this batch was saved")
 
     def _read(self, df: Any, batch_id: int) -> tuple[RawBatch, SparkWork]:
+        if self.driver_reads:  # what to read: from the planner's file, else one Spark row
+            parts = take_description(self.described, batch_id) if self.described else None
+            if parts is None:
+                parts = described_parts(df.toArrow())
+            raw = read_on_driver(parts, self.origin, self.position_kind, self._kept)
+            return self._capped(raw), SparkWork(batch_id, {}, None)
         predict = self.predictor is not None and self.predictor.ready()
         if predict:
             assert self.predictor is not None
@@ -168,13 +186,16 @@ class SparkFeed(Feed):
         predictions = None
         if predict:
             assert self.predictor is not None
-            table = table.take(pa.array(_order(table)))
+            table = table.take(pa.array(stream_order(table)))
             predictions = self.predictor.predictions(table)
+        return self._capped(raw), SparkWork(batch_id, keyed, predictions)
+
+    def _capped(self, raw: RawBatch) -> RawBatch:
         consumed = self.processor.consumed
         if self.cap is not None and consumed + len(raw) >= self.cap:
             raw = raw.slice(0, self.cap - consumed)
             self.capped = True
-        return raw, SparkWork(batch_id, keyed, predictions)
+        return raw
 
     def _dispatch(self, table: pa.Table, keyed: dict[int, list[KeyedRow]]) -> pa.Table:
         """Sort out keyed-state rows by step; return the records."""
@@ -214,7 +235,7 @@ class SparkFeed(Feed):
             except queue.Empty:
                 item = None
             if isinstance(item, BaseException):
-                raise translate_failure(item) if _from_spark(item) else item
+                raise translate_failure(item) if from_spark(item) else item
             if item is not None:
                 self._pending = item.extra
                 self._last_data = time.monotonic()
@@ -363,19 +384,9 @@ class SparkFeed(Feed):
         finally:
             if self.predictor is not None:
                 self.predictor.release()
+            if self._kept is not None:
+                self._kept.close()
             self._cleanup()
-
-
-def _from_spark(exc: BaseException) -> bool:
-    """Whether ``exc`` came out of Spark (a JVM or query error) rather than our own code."""
-    module = type(exc).__module__
-    return module.startswith(("py4j", "pyspark"))
-
-
-def _order(table: pa.Table) -> np.ndarray:
-    parts = table.column("partition").to_numpy(zero_copy_only=False)
-    offs = table.column("offset").to_numpy(zero_copy_only=False)
-    return np.lexsort((offs, parts))
 
 
 def _empty(origin: str, position_kind: PositionKind, batch_id: int) -> RecordBatch:

@@ -50,13 +50,20 @@ class ReaderConfig:
     """What the data source reads, as the engine configured it.
 
     ``max_rows`` is the admission limit per micro-batch (the pipeline's batch
-    size); ``cap`` the records in all (``--until count:N``), or ``None``.
+    size); ``cap`` the records in all (``--until count:N``), or ``None``. With
+    ``driver_reads`` a micro-batch is one row describing what to read, which
+    the driver reads itself (see :func:`~.partitions.read_on_driver`); with
+    ``described`` too (a directory), the planner also leaves that description
+    there, named by the batch (offsets then count batches in ``seq``), and
+    the driver reads it without running a Spark job.
     """
 
     source: SourceRef
     max_rows: int
     cap: int | None = None
     parallelism: int = 2
+    driver_reads: bool = False
+    described: str | None = None
 
 
 class Planner(ABC):

@@ -13,7 +13,14 @@ from streamlearn.sources.base import Source
 if TYPE_CHECKING:
     from streamlearn.engines.spark.driver_state import DriverState
 
-__all__ = ["batch_ms", "describe_source", "final_offset", "state_keys", "translate_failure"]
+__all__ = [
+    "batch_ms",
+    "describe_source",
+    "final_offset",
+    "from_spark",
+    "state_keys",
+    "translate_failure",
+]
 
 
 def final_offset(query: Any) -> dict[str, Any] | None:
@@ -66,6 +73,12 @@ def describe_source(
 _PY_ERROR = re.compile(r"^(?:[\w.]+\.)?(\w+(?:Error|Exception)): (.+)$", re.MULTILINE)
 
 
+def from_spark(exc: BaseException) -> bool:
+    """Whether ``exc`` came out of Spark (a JVM or query error) rather than our own code."""
+    module = type(exc).__module__
+    return module.startswith(("py4j", "pyspark"))
+
+
 def translate_failure(exc: BaseException) -> BaseException:
     """A Spark query failure as one of our errors, without the JVM stack.
 
@@ -88,12 +101,12 @@ def translate_failure(exc: BaseException) -> BaseException:
 
 
 def batch_ms(query: Any, driver_s: list[float]) -> dict[str, float]:
-    """Where a micro-batch's time goes, in ms on average over Spark's recent batches that
-    held records: Spark's own phases (``durationMs``: the data source's offsets and
+    """Where a micro-batch's time goes, in ms on average over Spark's recent batches (those
+    that ran: with the driver reading records, Spark's rows count none): Spark's own phases (``durationMs``: the data source's offsets and
     batch, planning, the write-ahead log and commit, ``addBatch``: running it) and, of
     ``addBatch``, the driver's share (``driver_s``: decoding, the race, sinks, checkpoint)."""
     progress = [p for p in (query.recentProgress if query else []) or []]
-    batches = [p for p in progress if p.get("numInputRows", 0) > 0 and p.get("durationMs")]
+    batches = [p for p in progress if "addBatch" in (p.get("durationMs") or {})]
     out: dict[str, float] = {}
     for p in batches:
         for phase, ms in p["durationMs"].items():

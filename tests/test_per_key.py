@@ -108,27 +108,27 @@ def test_per_key_results_are_the_same_on_both_engines(engine: str) -> None:
     assert sum(m["logreg"]["predicted"] for m in keys.values()) == 6000
 
 
+def _rls_per_sensor(rows: list[dict[str, Any]], **options: Any) -> Pipeline:
+    """An RLS per sensor, in batches of 100."""
+    return Pipeline(
+        MemorySource(rows),
+        task="regression",
+        target="y",
+        features=["x0", "x1", "x2"],
+        models=["rls"],
+        per_key="sensor",
+        batch_size=100,
+        **options,
+    )
+
+
 def test_keys_are_bounded_and_evictions_counted(engine: str) -> None:
     """Past ``max_keys`` the key unseen for longest goes, from Spark's state store too: a key
     that comes back starts afresh on both engines."""
     rows = _sensors(2000, keys=10)
 
     def go(on: str) -> dict[str, Any]:
-        return dict(
-            run(
-                Pipeline(
-                    MemorySource(rows),
-                    task="regression",
-                    target="y",
-                    features=["x0", "x1", "x2"],
-                    models=["rls"],
-                    per_key="sensor",
-                    max_keys=4,
-                    batch_size=100,
-                ),
-                engine=on,
-            )
-        )
+        return dict(run(_rls_per_sensor(rows, max_keys=4), engine=on))
 
     summary, reference = go(engine), go("local")
     report = summary["per_key"]
@@ -254,19 +254,7 @@ def test_per_key_races_on_spark_leave_the_state_store_when_idle(spark_session: A
     rows = _sensors(1600, keys=1)
     for i, r in enumerate(rows):
         r["sensor"] = f"s{i // 200}"  # eight sensors, one after another
-    s = run(
-        Pipeline(
-            MemorySource(rows),
-            task="regression",
-            target="y",
-            features=["x0", "x1", "x2"],
-            models=["rls"],
-            per_key="sensor",
-            batch_size=100,
-        ),
-        engine="spark",
-        key_timeout_s=0.3,
-    )
+    s = run(_rls_per_sensor(rows), engine="spark", key_timeout_s=0.3)
     assert s["spark"]["per_key_races"] == "executors"
     report = s["per_key"]
     assert report["evicted_keys"] >= 4 and report["keys_held"] <= 4

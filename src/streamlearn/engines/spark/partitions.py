@@ -234,9 +234,8 @@ def read_on_driver(
     the executors), records that crossed Spark (a Python task, the JVM, Arrow back to the
     driver) would only come to where they could have been read. The RLS race over 1M
     Kafka records in batches of 100,000 (local[2]): 0.24x the local engine through
-    Spark's rows, 0.36-0.38x read here (0.1 s per batch was a one-row Spark job telling
-    the driver what to read, which the planner now leaves in a file, see
-    ``ReaderConfig.described``).
+    Spark's rows, 0.36-0.38x read here after a one-row Spark job saying what to read,
+    0.44-0.49x with the planner's description instead (``ReaderConfig.described``).
     """
     raws = [r for part in parts for r in read_partition(part, kept) if len(r)]
     if not raws:

@@ -235,7 +235,8 @@ def read_on_driver(
     driver) would only come to where they could have been read. The RLS race over 1M
     Kafka records in batches of 100,000 (local[2]): 0.24x the local engine through
     Spark's rows, 0.36-0.38x read here after a one-row Spark job saying what to read,
-    0.44-0.49x with the planner's description instead (``ReaderConfig.described``).
+    0.44-0.49x with the planner's description instead (``ReaderConfig.described``),
+    0.50-0.53x once Spark's logs also went faster (see ``session``).
     """
     raws = [r for part in parts for r in read_partition(part, kept) if len(r)]
     if not raws:

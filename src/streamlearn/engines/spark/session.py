@@ -126,6 +126,11 @@ def get_session(master: str = "local[2]", conf: dict[str, Any] | None = None) ->
         "spark.sql.streaming.noDataMicroBatches.enabled": "false",
         "spark.python.worker.reuse": "true",
         "spark.sql.session.timeZone": "UTC",
+        # local checkpoints without Hadoop's .crc side files: Spark's offset and commit logs
+        # take 24-26 ms per micro-batch instead of 45 (RLS race, batches of 100,000; writes
+        # stay atomic renames)
+        "spark.hadoop.fs.AbstractFileSystem.file.impl": "org.apache.hadoop.fs.local.RawLocalFs",
+        "spark.hadoop.fs.file.impl": "org.apache.hadoop.fs.RawLocalFileSystem",
         **(conf or {}),
     }
     builder = SparkSession.builder.master(master).appName("streamlearn")

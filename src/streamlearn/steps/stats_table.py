@@ -204,16 +204,18 @@ class StatsTable:
         ints[:, _AT] = (ints[:, _AT] + kept) % size
         ints[:, _LEN] = np.minimum(ints[:, _LEN] + kept, size)
 
-    def evict_excess(self) -> None:
-        """Evict the keys unseen for longest past ``max_keys`` (counted)."""
+    def evict_excess(self) -> list[Any]:
+        """Evict the keys unseen for longest past ``max_keys`` (counted); returns them."""
         excess = len(self._slot) - self.max_keys
         if excess <= 0:
-            return
+            return []
         live = np.fromiter(self._slot.values(), dtype=np.int64, count=len(self._slot))
         oldest = live[np.argpartition(self._ints[live, _USED], excess - 1)[:excess]]
+        gone = [self._key[row] for row in oldest.tolist()]
         for row in oldest.tolist():
             self._drop(row)
         self.evicted += excess
+        return gone
 
     def _drop(self, row: int) -> None:
         del self._slot[self._key[row]]

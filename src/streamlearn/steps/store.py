@@ -49,8 +49,8 @@ class KeyedStore(Protocol):
     def keys(self) -> list[Any]:
         """The keys held, least recently used first."""
 
-    def evict_excess(self) -> None:
-        """Evict the keys unseen for longest past ``max_keys`` (counted)."""
+    def evict_excess(self) -> list[Any]:
+        """Evict the keys unseen for longest past ``max_keys`` (counted); returns them."""
 
     def touch(self, keys: list[Any]) -> None:
         """Mark the held ones of ``keys`` as just used, in this order.
@@ -65,27 +65,28 @@ class KeyedStore(Protocol):
 
 
 @contextlib.contextmanager
-def evictions_deferred(store: KeyedStore) -> Iterator[None]:
+def evictions_deferred(store: KeyedStore) -> Iterator[list[Any]]:
     """A batch's keys all go in before any key goes: past ``max_keys``, the keys unseen for
-    longest are evicted when the batch is done. So no key of a batch evicts another of it,
+    longest are evicted when the batch is done (into the list it yields). So no key of a batch evicts another of it,
     and Spark's state store, which updates a batch's keys apart, can follow.
 
     Examples
     --------
     >>> store = LruStore(2)
-    >>> with evictions_deferred(store):
+    >>> with evictions_deferred(store) as gone:
     ...     store.put("a", 1); store.put("b", 2); store.put("c", 3); len(store)
     3
-    >>> store.keys(), store.evicted
-    (['b', 'c'], 1)
+    >>> store.keys(), store.evicted, gone
+    (['b', 'c'], 1, ['a'])
     """
     limit = store.max_keys
     store.max_keys = sys.maxsize
+    gone: list[Any] = []
     try:
-        yield
+        yield gone
     finally:
         store.max_keys = limit
-        store.evict_excess()
+        gone += store.evict_excess()
 
 
 class LruStore:
@@ -120,10 +121,12 @@ class LruStore:
         self._states.move_to_end(key)
         self.evict_excess()
 
-    def evict_excess(self) -> None:
+    def evict_excess(self) -> list[Any]:
+        gone = []
         while len(self._states) > self.max_keys:
-            self._states.popitem(last=False)
+            gone.append(self._states.popitem(last=False)[0])
             self.evicted += 1
+        return gone
 
     def pop(self, key: Any) -> Any:
         return self._states.pop(key, None)

@@ -338,12 +338,9 @@ class KeyedMirror(Step):
         decoded = [cloudpickle.loads(r.blob) for r in rows]
         put = [key for news in decoded for key in news["states"]]
         store.touch(put)  # as the local engine
-        # keys the bound may push out: the held ones, only when it can (a copy costs)
-        held = store.keys() if len(store) + len(put) > store.max_keys else []
-        bounded, dropped = store.evicted, set()
-        with evictions_deferred(store):  # as the local step: once the batch's keys are in
+        # as the local step: the bound applies once the batch's keys are in
+        with evictions_deferred(store) as gone:
             for news in decoded:
-                dropped.update(news["dropped"])
                 for key in news["dropped"]:
                     if store.pop(key) is not None and news.get("evicted"):
                         store.evicted += 1
@@ -353,10 +350,7 @@ class KeyedMirror(Step):
                         self.original.check_growth(key, value)
                 if isinstance(self.original, KeyedStats) and self.original.columns is None:
                     self.original.columns = news.get("columns")
-        self.evicted_groups = []
-        if store.evicted > bounded:  # Spark's state store must drop them too
-            gone = dict.fromkeys(k for k in [*held, *put] if k not in store and k not in dropped)
-            self.evicted_groups = [repr(k) for k in gone]
+        self.evicted_groups = [repr(k) for k in gone]  # Spark's state store drops them too
         return batch
 
     def snapshot(self) -> Any:

@@ -271,7 +271,7 @@ class SparkEngine(Engine):
         if driver_reads and source.replay == "log":
             from streamlearn.kafka.ranges import KeptRanges
 
-            feed._kept = KeptRanges()
+            feed.kept = KeptRanges()
         stream = df.writeStream.foreachBatch(feed.on_batch).option("checkpointLocation", spark_ckpt)
         if stages:
             stream = stream.outputMode("update")

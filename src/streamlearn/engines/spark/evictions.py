@@ -51,6 +51,8 @@ class EvictionLog:
     >>> log.write(3, [(1, "'s2'")]); log.write(4, [])
     >>> log.batches(), log.entries(-1, 3)
     ([3], [(1, "'s2'")])
+    >>> log.forget(3); log.batches()
+    []
     """
 
     def __init__(self, directory: str | os.PathLike[str]) -> None:
@@ -66,6 +68,12 @@ class EvictionLog:
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps([[int(s), str(k)] for s, k in evicted]))
         os.replace(tmp, path)
+
+    def forget(self, upto: int) -> None:
+        """Remove the files of batches up to ``upto`` (read by a committed batch)."""
+        for b in self.batches():
+            if b <= upto:
+                (self.directory / f"{b:012d}{_SUFFIX}").unlink(missing_ok=True)
 
     def batches(self) -> list[int]:
         """The batches that evicted keys, in order."""
@@ -96,7 +104,7 @@ class _EvictionReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
 
     def latestOffset(self, start: dict[str, Any], limit: ReadLimit) -> dict[str, Any]:
         found = self.log.batches()
-        return {"upto": found[-1] if found else -1}
+        return {"upto": max(found[-1] if found else -1, int(start["upto"]))}
 
     def prepareForTriggerAvailableNow(self) -> None:
         """Nothing to fix: files written while the query runs are read by its next batch."""
@@ -109,7 +117,9 @@ class _EvictionReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
         yield from partition.value
 
     def commit(self, end: dict[str, Any]) -> None:
-        """Nothing to do: Spark's checkpoint holds the offsets."""
+        """Spark committed a batch that read the files up to ``end``: they go (the log
+        stays as small as the evictions not yet read)."""
+        self.log.forget(int(end["upto"]))
 
 
 class EvictionSource(DataSource):

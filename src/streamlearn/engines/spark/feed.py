@@ -135,7 +135,7 @@ class SparkFeed(Feed):
         self.evictions: EvictionLog | None = None
         #: the micro-batches are what to read, and the driver reads it (ReaderConfig)
         self.driver_reads = False
-        self._kept: Any = None  # KeptRanges, for a Kafka source read on the driver
+        self.kept: Any = None  # KeptRanges, for a Kafka source read on the driver
         #: where the planner leaves what each batch is to read (ReaderConfig.described)
         self.described: str | None = None
         self._queue: queue.Queue[Arrival | BaseException] = queue.Queue()
@@ -172,7 +172,7 @@ class SparkFeed(Feed):
             parts = take_description(self.described, batch_id) if self.described else None
             if parts is None:
                 parts = described_parts(df.toArrow())
-            raw = read_on_driver(parts, self.origin, self.position_kind, self._kept)
+            raw = read_on_driver(parts, self.origin, self.position_kind, self.kept)
             return self._capped(raw), SparkWork(batch_id, {}, None)
         predict = self.predictor is not None and self.predictor.ready()
         if predict:
@@ -384,8 +384,8 @@ class SparkFeed(Feed):
         finally:
             if self.predictor is not None:
                 self.predictor.release()
-            if self._kept is not None:
-                self._kept.close()
+            if self.kept is not None:
+                self.kept.close()
             self._cleanup()
 
 
